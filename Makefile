@@ -1,0 +1,34 @@
+# Beatplan: `make run` installs and starts the app on the demo; `make test` installs and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install system-deps run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the browser and PDF tests need (chromium, chromium-driver, poppler-utils).
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: install
+	$(BIN)/beatplan demo --if-empty
+	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache static/vendor

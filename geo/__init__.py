@@ -1,0 +1,1 @@
+"""Geospatial domain of Beatplan: reports, privacy, streets, hotspots, evaluation and storage."""

@@ -1,0 +1,155 @@
+"""Load Beatplan's settings (categories, harm weights, defaults) from ``data/settings.toml``."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_SETTINGS_PATH = DATA_DIR / "settings.toml"
+
+KINDS = ("nuisance", "safeguarding")
+
+
+@dataclass(frozen=True)
+class Category:
+    """One report category of the taxonomy."""
+
+    slug: str
+    label: str
+    harm_weight: float = 1.0
+    kind: str = "nuisance"
+    skill: str = "police"
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration in one object; sections other than categories are plain dicts."""
+
+    categories: dict[str, Category]
+    police_crime_types: dict[str, str]
+    area_bbox: tuple[float, float, float, float] | None = None
+    area_name: str = ""
+    general: dict[str, Any] = field(default_factory=dict)
+    snapping: dict[str, Any] = field(default_factory=dict)
+    hotspots: dict[str, Any] = field(default_factory=dict)
+    patrols: dict[str, Any] = field(default_factory=dict)
+    maps: dict[str, Any] = field(default_factory=dict)
+    signposting: dict[str, Any] = field(default_factory=dict)
+
+    def harm_weight(self, category: str) -> float:
+        """Return the harm weight of ``category`` (1.0 for categories outside the taxonomy)."""
+        cat = self.categories.get(category)
+        return cat.harm_weight if cat else 1.0
+
+    def label(self, category: str) -> str:
+        """Return the human label of ``category`` (the slug, tidied, when it is not configured)."""
+        cat = self.categories.get(category)
+        return cat.label if cat else category.replace("_", " ").capitalize()
+
+    def skill(self, category: str) -> str:
+        """Return the partner skill a category calls for (``police`` by default)."""
+        cat = self.categories.get(category)
+        return cat.skill if cat else "police"
+
+    def with_area(
+        self, bbox: tuple[float, float, float, float] | None, *, name: str = ""
+    ) -> Settings:
+        """Return a copy of these settings with another area bounding box."""
+        from dataclasses import replace
+
+        return replace(self, area_bbox=bbox, area_name=name)
+
+
+def slugify(text: str) -> str:
+    """Turn a free label such as ``"Violence and sexual offences"`` into ``violence_and_sexual_offences``."""
+    slug = re.sub(r"[^0-9a-z]+", "_", str(text).strip().lower()).strip("_")
+    return slug or "unknown"
+
+
+def _parse_bbox(raw: Any) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    if len(raw) != 4:
+        msg = "The area bbox in settings must be [min_lon, min_lat, max_lon, max_lat]."
+        raise ValueError(msg)
+    west, south, east, north = (float(v) for v in raw)
+    if not (west < east and south < north):
+        msg = "The area bbox in settings must have min_lon < max_lon and min_lat < max_lat."
+        raise ValueError(msg)
+    return (west, south, east, north)
+
+
+def parse_settings(raw: dict[str, Any]) -> Settings:
+    """Build :class:`Settings` from a parsed TOML document.
+
+    Parameters
+    ----------
+    raw
+        The TOML document as a dict.
+
+    Returns
+    -------
+    Settings
+    """
+    cats: dict[str, Category] = {}
+    for slug, spec in (raw.get("categories") or {}).items():
+        kind = spec.get("kind", "nuisance")
+        if kind not in KINDS:
+            msg = f"Category {slug!r} has kind {kind!r}; use one of {', '.join(KINDS)}."
+            raise ValueError(msg)
+        cats[slug] = Category(
+            slug=slug,
+            label=str(spec.get("label", slug)),
+            harm_weight=float(spec.get("harm_weight", 1.0)),
+            kind=kind,
+            skill=str(spec.get("skill", "police")),
+            action=str(spec.get("action", "")),
+        )
+    police = dict((raw.get("police_uk") or {}).get("crime_types") or {})
+    area = raw.get("area") or {}
+    return Settings(
+        categories=cats,
+        police_crime_types=police,
+        area_bbox=_parse_bbox(area.get("bbox")),
+        area_name=str(area.get("name", "")),
+        general=dict(raw.get("general") or {}),
+        snapping=dict(raw.get("snapping") or {}),
+        hotspots=dict(raw.get("hotspots") or {}),
+        patrols=dict(raw.get("patrols") or {}),
+        maps=dict(raw.get("maps") or {}),
+        signposting=dict(raw.get("signposting") or {}),
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> Settings:
+    with open(path, "rb") as fh:
+        return parse_settings(tomllib.load(fh))
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load settings from ``path``, ``$BEATPLAN_SETTINGS`` or ``data/settings.toml``.
+
+    Parameters
+    ----------
+    path
+        A TOML file; by default the environment variable ``BEATPLAN_SETTINGS`` or the
+        project's ``data/settings.toml``.
+
+    Returns
+    -------
+    Settings
+    """
+    chosen = Path(path or os.environ.get("BEATPLAN_SETTINGS") or DEFAULT_SETTINGS_PATH)
+    if not chosen.is_file():
+        msg = f"Settings file {chosen} not found; point BEATPLAN_SETTINGS at a settings TOML."
+        raise FileNotFoundError(msg)
+    return _load_cached(str(chosen), chosen.stat().st_mtime)

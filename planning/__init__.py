@@ -1,0 +1,1 @@
+"""Planning domain of Beatplan: travel times, patrol routes, briefings, impact and tracking."""
