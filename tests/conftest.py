@@ -1,0 +1,57 @@
+"""Shared fixtures: the real public data in ../shared/data, a throwaway store, settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geo.settings import load_settings
+from geo.store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+HULL_BBOX = (-0.45, 53.71, -0.23, 53.81)
+
+
+def shared_file(*parts: str) -> Path:
+    """Return a file of ../shared/data, skipping (never in CI) when the folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing in CI: ../shared/data must sit beside the project")
+        pytest.skip(f"{path} not present (../shared/data is absent on this machine)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch data/beatplan.db from a test."""
+    monkeypatch.setenv("BEATPLAN_DB", str(tmp_path / "test.db"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A fresh SQLite store in a temporary folder."""
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """The project's settings."""
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def police_2022() -> Path:
+    """data.police.uk Humberside street-level crimes, January 2022 (8,001 rows)."""
+    return shared_file("police-uk", "2022-01-humberside-street.csv")
+
+
+@pytest.fixture(scope="session")
+def police_2024() -> Path:
+    """data.police.uk Humberside street-level crimes, January 2024 (7,718 rows)."""
+    return shared_file("police-uk", "2024-01-humberside-street.csv")
