@@ -1,0 +1,112 @@
+"""Data page: import partner files, see what was accepted, merged, rejected and dropped."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import BeatplanError
+from geo.ingest import ImportSummary, import_file, rejects_csv
+from ui.state import SOURCES, get_settings, get_store, synthetic_banner
+
+FIELD_LABELS = {
+    "datetime": "Date / time", "time": "Time of day", "category": "Category", "lat": "Latitude",
+    "lon": "Longitude", "easting": "Easting", "northing": "Northing", "source": "Source",
+    "reference": "Reference", "location": "Street hint", "lsoa_code": "LSOA code",
+}
+
+st.title("Data")
+st.write("Import anonymised reports from partners: CSV, Excel (.xlsx), GeoJSON points or a "
+         "data.police.uk street-level CSV. Personal data (names, dates of birth, phone numbers, "
+         "e-mail, addresses, vehicle registrations, free-text notes) is dropped before anything "
+         "is stored.")
+synthetic_banner()
+
+store = get_store()
+settings = get_settings()
+
+with st.form("import_form", clear_on_submit=False):
+    upload = st.file_uploader(
+        "Partner file", type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
+        help=f"Up to {settings.general.get('max_upload_mb', 200)} MB.",
+    )
+    source = st.selectbox("Supplied by", SOURCES, index=0,
+                          help="Used when the file has no source column; police.uk files are police.")
+    mapping_text = st.text_input(
+        "Column mapping (optional)", placeholder="category=Issue, datetime=Found at",
+        help="Only needed when Beatplan cannot recognise a column: FIELD=COLUMN pairs, comma-separated. "
+             "Fields: " + ", ".join(FIELD_LABELS),
+    )
+    submitted = st.form_submit_button("Import", type="primary")
+
+
+def _parse_mapping(text: str) -> dict[str, str] | None:
+    pairs = [p.strip() for p in text.split(",") if p.strip()]
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            msg = f"Column mapping: {pair!r} is not FIELD=COLUMN."
+            raise BeatplanError(msg)
+        fld, col = pair.split("=", 1)
+        out[fld.strip()] = col.strip()
+    return out
+
+
+if submitted:
+    if upload is None:
+        st.warning("Choose a file to import first.")
+    else:
+        try:
+            with st.spinner(f"Importing {upload.name}…"):
+                summary = import_file(upload.getvalue(), file_name=upload.name, store=store,
+                                      source=source, mapping=_parse_mapping(mapping_text),
+                                      settings=settings, rejects_dir=None)
+            st.session_state.last_import = summary
+            st.cache_data.clear()
+        except BeatplanError as exc:
+            st.session_state.pop("last_import", None)
+            st.error(f"{upload.name} was not imported. {exc}")
+
+summary: ImportSummary | None = st.session_state.get("last_import")
+if summary is not None:
+    st.subheader(f"Imported {summary.file_name}")
+    cols = st.columns(5)
+    cols[0].metric("Rows read", f"{summary.rows_read:,}")
+    cols[1].metric("Accepted", f"{summary.accepted:,}")
+    cols[2].metric("Duplicates merged", f"{summary.duplicates:,}")
+    cols[3].metric("Rejected", f"{summary.rejected:,}")
+    cols[4].metric("Off the street network", f"{summary.off_network:,}")
+    st.caption(f"Format: {summary.format}. " + " ".join(summary.notes))
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Columns used**")
+        st.dataframe(pd.DataFrame({"Field": [FIELD_LABELS.get(f, f) for f in summary.mapping],
+                                   "Column in the file": list(summary.mapping.values())}),
+                     hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Columns dropped**")
+        dropped = pd.DataFrame({"Column": [d.column for d in summary.dropped_columns],
+                                "Why": [d.reason for d in summary.dropped_columns]})
+        if dropped.empty:
+            st.caption("None.")
+        else:
+            st.dataframe(dropped, hide_index=True, width="stretch")
+
+    if summary.rejected and summary.rejected_rows is not None:
+        st.markdown(f"**Rejected rows** ({summary.rejected:,}), each with its reason")
+        st.dataframe(summary.rejected_rows.head(1000), hide_index=True, width="stretch")
+        st.download_button("Download rejected rows (CSV)", rejects_csv(summary.rejected_rows),
+                           file_name=f"{summary.file_name}-rejected.csv", mime="text/csv")
+
+st.subheader("Imports so far")
+batches = store.batches()
+if batches.empty:
+    st.caption("Nothing imported yet.")
+else:
+    show = batches[["imported_at", "file_name", "source", "format", "rows_read", "accepted",
+                    "duplicates", "rejected", "off_network"]].rename(columns=str.capitalize)
+    st.dataframe(show, hide_index=True, width="stretch")
+    st.caption(f"{store.count_reports():,} reports stored.")

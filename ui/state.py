@@ -1,0 +1,117 @@
+"""Streamlit-side shared state: the cached store and settings, and the sidebar's common filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from geo.settings import Settings, load_settings
+from geo.store import Store, default_db_url
+
+SOURCES = ("police", "council", "outreach", "cctv", "public", "other")
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """Return the store for the configured database (one per URL per server process)."""
+    return _store_for(default_db_url())
+
+
+@st.cache_resource(show_spinner=False)
+def get_settings() -> Settings:
+    """Return the project's settings (read once per server process)."""
+    return load_settings()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The shared sidebar choices every page reads."""
+
+    start: date | None
+    end: date | None
+    categories: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def end_exclusive(self) -> date | None:
+        """The day after ``end``, for half-open period filters."""
+        return self.end + timedelta(days=1) if self.end else None
+
+
+def data_version(store: Store) -> tuple[int, str]:
+    """A cheap key that changes whenever reports are added or purged (for cache keys)."""
+    batches = store.batches()
+    latest = str(batches["batch_id"].iloc[0]) if len(batches) else ""
+    return store.count_reports(), latest
+
+
+def sidebar_selection() -> Selection:
+    """Draw the shared sidebar filters (period, categories, sources) and return the choice.
+
+    The values live in ``st.session_state`` under ``sel_*`` keys so every page shows the
+    same selection.
+    """
+    store = get_store()
+    settings = get_settings()
+    period = store.period()
+    cats = store.categories()
+    srcs = store.sources()
+    with st.sidebar:
+        st.subheader("Selection")
+        if period is None:
+            st.caption("No reports yet: import a file on the Data page.")
+            return Selection(None, None, (), ())
+        lo, hi = period[0].date(), period[1].date()
+        default = (max(lo, hi - timedelta(days=90)), hi)
+        if "sel_period" not in st.session_state or not _valid_period(st.session_state.sel_period, lo, hi):
+            st.session_state.sel_period = default
+        chosen = st.date_input("Period", key="sel_period", min_value=lo, max_value=hi,
+                               format="DD/MM/YYYY")
+        start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else default)
+        labels = {c: settings.label(c) for c in cats}
+        if "sel_categories" not in st.session_state:
+            st.session_state.sel_categories = [c for c in cats if c in settings.categories] or cats
+        st.session_state.sel_categories = [c for c in st.session_state.sel_categories if c in cats]
+        chosen_cats = st.multiselect("Categories", cats, key="sel_categories",
+                                     format_func=lambda c: labels.get(c, c))
+        if "sel_sources" not in st.session_state:
+            st.session_state.sel_sources = srcs
+        st.session_state.sel_sources = [s for s in st.session_state.sel_sources if s in srcs]
+        chosen_srcs = st.multiselect("Sources", srcs, key="sel_sources")
+    return Selection(start, end, tuple(chosen_cats), tuple(chosen_srcs))
+
+
+def _valid_period(value: object, lo: date, hi: date) -> bool:
+    return (isinstance(value, tuple) and len(value) == 2
+            and all(isinstance(v, date) and lo <= v <= hi for v in value))
+
+
+@st.cache_data(show_spinner=False)
+def selected_reports(url: str, version: tuple[int, str], sel: Selection) -> pd.DataFrame:
+    """Stored reports for a selection, cached by database, data version and selection."""
+    store = _store_for(url)
+    return store.reports(start=sel.start, end=sel.end_exclusive,
+                         categories=list(sel.categories), sources=list(sel.sources))
+
+
+DEMO_FILE_PREFIX = "SYNTHETIC-DEMO"
+
+
+def is_demo(store: Store) -> bool:
+    """Whether any stored batch came from the synthetic demo."""
+    names = store.batches()["file_name"].astype(str)
+    return bool(names.str.startswith(DEMO_FILE_PREFIX).any())
+
+
+def synthetic_banner() -> None:
+    """Say plainly when the data on screen is the synthetic demo."""
+    if is_demo(get_store()):
+        st.info("Demo data: these reports are synthetic, generated for demonstration on a real "
+                "street network. They describe no real person or event.", icon="ℹ️")
