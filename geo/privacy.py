@@ -236,11 +236,17 @@ def street_hint(values: pd.Series) -> pd.Series:
     -------
     pandas.Series of str (missing where nothing safe remains)
     """
-    s = values.astype("string").str.strip()
-    s = s.str.replace(r"(?i)^on or near\s+", "", regex=True)
-    s = s.str.replace(_HOUSE_NUMBER, "", regex=True).str.strip()
-    s = s.mask(contains_personal(s) | (s.str.len() == 0))
-    return s
+    codes, uniq = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    u = pd.Series(uniq, dtype="string").str.strip()
+    u = u.str.replace(r"(?i)^on or near\s+", "", regex=True)
+    u = u.str.replace(_HOUSE_NUMBER, "", regex=True).str.strip()
+    u = u.mask(contains_personal(u) | (u.str.len() == 0))
+    out = pd.Series(
+        u.to_numpy(dtype=object, na_value=None)[codes] if len(u) else None,
+        index=values.index,
+        dtype="string",
+    )
+    return out.mask(codes < 0)
 
 
 def suppress_counts(counts: pd.Series | np.ndarray, *, threshold: int = 10) -> pd.Series:

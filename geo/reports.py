@@ -641,15 +641,32 @@ def category_slugs(values: pd.Series, settings: Settings) -> pd.Series:
     return s.map(lookup).astype("string")
 
 
-def _hash_rows(cols: list[pd.Series]) -> pd.Series:
-    """Hash each row's canonical text to 32 hex characters, the same on every machine."""
-    text = cols[0].astype("string").fillna("")
-    for c in cols[1:]:
-        text = text + "\x1f" + c.astype("string").fillna("")
-    h1 = pd.util.hash_pandas_object(text, index=False, hash_key="beatplan-report1")
-    h2 = pd.util.hash_pandas_object(text, index=False, hash_key="beatplan-report2")
-    hexes = np.char.add(np.char.mod("%016x", h1.to_numpy()), np.char.mod("%016x", h2.to_numpy()))
-    return pd.Series(hexes, index=text.index)
+_HASH_KEYS = ("beatplan-report1", "beatplan-report2")
+
+
+def _row_hashes(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each row (pandas' SipHash, fixed keys)."""
+    parts = parts.copy()
+    for col in parts.columns:
+        if not pd.api.types.is_numeric_dtype(parts[col]):
+            parts[col] = parts[col].astype("string").fillna("").astype(str)
+    return tuple(  # type: ignore[return-value]
+        pd.util.hash_pandas_object(parts, index=False, hash_key=k).to_numpy() for k in _HASH_KEYS
+    )
+
+
+def _micro_degrees(values: pd.Series) -> np.ndarray:
+    """Coordinates as whole micro-degrees (missing and absurd values clipped), for hashing."""
+    arr = np.clip(np.nan_to_num(values.to_numpy(dtype="float64"), nan=0.0), -1e4, 1e4)
+    return np.round(arr * 1e6).astype("int64")
+
+
+def _hex128(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+    """Render two uint64 arrays as one 32-character hex string per row, vectorised."""
+    both = np.empty((len(h1), 2), dtype=">u8")
+    both[:, 0] = h1
+    both[:, 1] = h2
+    return np.frombuffer(both.tobytes().hex().encode("ascii"), dtype="S32").astype("U32")
 
 
 # --------------------------------------------------------------------------- the reader
@@ -926,27 +943,36 @@ def _validate(
     accepted = reason.isna()
     # Report identity: (source, reference) when the file gives a reference, else the row's
     # content plus its ordinal among identical rows of this file and source.
-    content = [
-        occurred.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string"),
-        cats,
-        src_slug,
-        lon.round(6).astype("string"),
-        lat.round(6).astype("string"),
-        hint.fillna(""),
-        lsoa.fillna(""),
-    ]
-    content_key = _hash_rows([pd.Series("c", index=frame.index), *content])
-    ordinal = pd.Series(0, index=frame.index)
-    ordinal[accepted] = content_key[accepted].groupby(content_key[accepted], sort=False).cumcount()
-    by_content = _hash_rows([content_key, ordinal.astype("string")])
-    rid = by_content
+    content = pd.DataFrame(
+        {
+            "kind": "c",
+            "t": occurred.to_numpy(dtype="datetime64[ns]").view("int64"),
+            "category": cats,
+            "source": src_slug,
+            "lon": _micro_degrees(lon),
+            "lat": _micro_degrees(lat),
+            "hint": hint,
+            "lsoa": lsoa,
+        }
+    )
+    content.loc[~accepted, ["lon", "lat"]] = 0
+    k1, k2 = _row_hashes(content)
+    ordinal = pd.Series(0, index=frame.index, dtype="int64")
+    keys = pd.DataFrame({"k1": k1, "k2": k2})[accepted]
+    ordinal[accepted] = keys.groupby(["k1", "k2"], sort=False).cumcount()
+    rid = pd.Series(
+        _hex128(*_row_hashes(pd.DataFrame({"k1": k1, "k2": k2, "n": ordinal}))), index=frame.index
+    )
     dup_in_file = pd.Series(False, index=frame.index)
     if "reference" in kept_fields:
         ref = frame[kept_fields["reference"]].astype("string").str.strip()
-        has_ref = ref.notna() & (ref != "")
-        by_ref = _hash_rows([pd.Series("r", index=frame.index), src_slug, ref.fillna("")])
-        rid = by_ref.where(has_ref, by_content)
-        dup_in_file = accepted & rid.duplicated(keep="first") & accepted
+        has_ref = (ref.notna() & (ref != "")).to_numpy()
+        if has_ref.any():
+            by_ref = _hex128(
+                *_row_hashes(pd.DataFrame({"kind": "r", "source": src_slug, "ref": ref}))
+            )
+            rid = rid.where(~has_ref, pd.Series(by_ref, index=frame.index))
+        dup_in_file = accepted & rid.duplicated(keep="first")
     rid = rid.astype("string")
 
     keep = accepted & ~dup_in_file

@@ -10,16 +10,26 @@ from geo.ingest import ImportSummary, import_file, rejects_csv
 from ui.state import SOURCES, get_settings, get_store, synthetic_banner
 
 FIELD_LABELS = {
-    "datetime": "Date / time", "time": "Time of day", "category": "Category", "lat": "Latitude",
-    "lon": "Longitude", "easting": "Easting", "northing": "Northing", "source": "Source",
-    "reference": "Reference", "location": "Street hint", "lsoa_code": "LSOA code",
+    "datetime": "Date / time",
+    "time": "Time of day",
+    "category": "Category",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "easting": "Easting",
+    "northing": "Northing",
+    "source": "Source",
+    "reference": "Reference",
+    "location": "Street hint",
+    "lsoa_code": "LSOA code",
 }
 
 st.title("Data")
-st.write("Import anonymised reports from partners: CSV, Excel (.xlsx), GeoJSON points or a "
-         "data.police.uk street-level CSV. Personal data (names, dates of birth, phone numbers, "
-         "e-mail, addresses, vehicle registrations, free-text notes) is dropped before anything "
-         "is stored.")
+st.write(
+    "Import anonymised reports from partners: CSV, Excel (.xlsx), GeoJSON points or a "
+    "data.police.uk street-level CSV. Personal data (names, dates of birth, phone numbers, "
+    "e-mail, addresses, vehicle registrations, free-text notes) is dropped before anything "
+    "is stored."
+)
 synthetic_banner()
 
 store = get_store()
@@ -27,15 +37,21 @@ settings = get_settings()
 
 with st.form("import_form", clear_on_submit=False):
     upload = st.file_uploader(
-        "Partner file", type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
+        "Partner file",
+        type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
         help=f"Up to {settings.general.get('max_upload_mb', 200)} MB.",
     )
-    source = st.selectbox("Supplied by", SOURCES, index=0,
-                          help="Used when the file has no source column; police.uk files are police.")
+    source = st.selectbox(
+        "Supplied by",
+        SOURCES,
+        index=0,
+        help="Used when the file has no source column; police.uk files are police.",
+    )
     mapping_text = st.text_input(
-        "Column mapping (optional)", placeholder="category=Issue, datetime=Found at",
+        "Column mapping (optional)",
+        placeholder="category=Issue, datetime=Found at",
         help="Only needed when Beatplan cannot recognise a column: FIELD=COLUMN pairs, comma-separated. "
-             "Fields: " + ", ".join(FIELD_LABELS),
+        "Fields: " + ", ".join(FIELD_LABELS),
     )
     submitted = st.form_submit_button("Import", type="primary")
 
@@ -60,9 +76,15 @@ if submitted:
     else:
         try:
             with st.spinner(f"Importing {upload.name}…"):
-                summary = import_file(upload.getvalue(), file_name=upload.name, store=store,
-                                      source=source, mapping=_parse_mapping(mapping_text),
-                                      settings=settings, rejects_dir=None)
+                summary = import_file(
+                    upload.getvalue(),
+                    file_name=upload.name,
+                    store=store,
+                    source=source,
+                    mapping=_parse_mapping(mapping_text),
+                    settings=settings,
+                    rejects_dir=None,
+                )
             st.session_state.last_import = summary
             st.cache_data.clear()
         except BeatplanError as exc:
@@ -83,13 +105,24 @@ if summary is not None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Columns used**")
-        st.dataframe(pd.DataFrame({"Field": [FIELD_LABELS.get(f, f) for f in summary.mapping],
-                                   "Column in the file": list(summary.mapping.values())}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Field": [FIELD_LABELS.get(f, f) for f in summary.mapping],
+                    "Column in the file": list(summary.mapping.values()),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     with right:
         st.markdown("**Columns dropped**")
-        dropped = pd.DataFrame({"Column": [d.column for d in summary.dropped_columns],
-                                "Why": [d.reason for d in summary.dropped_columns]})
+        dropped = pd.DataFrame(
+            {
+                "Column": [d.column for d in summary.dropped_columns],
+                "Why": [d.reason for d in summary.dropped_columns],
+            }
+        )
         if dropped.empty:
             st.caption("None.")
         else:
@@ -98,15 +131,30 @@ if summary is not None:
     if summary.rejected and summary.rejected_rows is not None:
         st.markdown(f"**Rejected rows** ({summary.rejected:,}), each with its reason")
         st.dataframe(summary.rejected_rows.head(1000), hide_index=True, width="stretch")
-        st.download_button("Download rejected rows (CSV)", rejects_csv(summary.rejected_rows),
-                           file_name=f"{summary.file_name}-rejected.csv", mime="text/csv")
+        st.download_button(
+            "Download rejected rows (CSV)",
+            rejects_csv(summary.rejected_rows),
+            file_name=f"{summary.file_name}-rejected.csv",
+            mime="text/csv",
+        )
 
 st.subheader("Imports so far")
 batches = store.batches()
 if batches.empty:
     st.caption("Nothing imported yet.")
 else:
-    show = batches[["imported_at", "file_name", "source", "format", "rows_read", "accepted",
-                    "duplicates", "rejected", "off_network"]].rename(columns=str.capitalize)
+    show = batches[
+        [
+            "imported_at",
+            "file_name",
+            "source",
+            "format",
+            "rows_read",
+            "accepted",
+            "duplicates",
+            "rejected",
+            "off_network",
+        ]
+    ].rename(columns=str.capitalize)
     st.dataframe(show, hide_index=True, width="stretch")
     st.caption(f"{store.count_reports():,} reports stored.")

@@ -70,17 +70,21 @@ def sidebar_selection() -> Selection:
             return Selection(None, None, (), ())
         lo, hi = period[0].date(), period[1].date()
         default = (max(lo, hi - timedelta(days=90)), hi)
-        if "sel_period" not in st.session_state or not _valid_period(st.session_state.sel_period, lo, hi):
+        if "sel_period" not in st.session_state or not _valid_period(
+            st.session_state.sel_period, lo, hi
+        ):
             st.session_state.sel_period = default
-        chosen = st.date_input("Period", key="sel_period", min_value=lo, max_value=hi,
-                               format="DD/MM/YYYY")
-        start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else default)
+        chosen = st.date_input(
+            "Period", key="sel_period", min_value=lo, max_value=hi, format="DD/MM/YYYY"
+        )
+        start, end = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else default
         labels = {c: settings.label(c) for c in cats}
         if "sel_categories" not in st.session_state:
             st.session_state.sel_categories = [c for c in cats if c in settings.categories] or cats
         st.session_state.sel_categories = [c for c in st.session_state.sel_categories if c in cats]
-        chosen_cats = st.multiselect("Categories", cats, key="sel_categories",
-                                     format_func=lambda c: labels.get(c, c))
+        chosen_cats = st.multiselect(
+            "Categories", cats, key="sel_categories", format_func=lambda c: labels.get(c, c)
+        )
         if "sel_sources" not in st.session_state:
             st.session_state.sel_sources = srcs
         st.session_state.sel_sources = [s for s in st.session_state.sel_sources if s in srcs]
@@ -89,16 +93,23 @@ def sidebar_selection() -> Selection:
 
 
 def _valid_period(value: object, lo: date, hi: date) -> bool:
-    return (isinstance(value, tuple) and len(value) == 2
-            and all(isinstance(v, date) and lo <= v <= hi for v in value))
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, date) and lo <= v <= hi for v in value)
+    )
 
 
 @st.cache_data(show_spinner=False)
 def selected_reports(url: str, version: tuple[int, str], sel: Selection) -> pd.DataFrame:
     """Stored reports for a selection, cached by database, data version and selection."""
     store = _store_for(url)
-    return store.reports(start=sel.start, end=sel.end_exclusive,
-                         categories=list(sel.categories), sources=list(sel.sources))
+    return store.reports(
+        start=sel.start,
+        end=sel.end_exclusive,
+        categories=list(sel.categories),
+        sources=list(sel.sources),
+    )
 
 
 DEMO_FILE_PREFIX = "SYNTHETIC-DEMO"
@@ -113,5 +124,8 @@ def is_demo(store: Store) -> bool:
 def synthetic_banner() -> None:
     """Say plainly when the data on screen is the synthetic demo."""
     if is_demo(get_store()):
-        st.info("Demo data: these reports are synthetic, generated for demonstration on a real "
-                "street network. They describe no real person or event.", icon="ℹ️")
+        st.info(
+            "Demo data: these reports are synthetic, generated for demonstration on a real "
+            "street network. They describe no real person or event.",
+            icon="ℹ️",
+        )

@@ -1,0 +1,163 @@
+"""Benchmark: read+validate+anonymise+store of a 1,000,000-row partner CSV against plain read_csv."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CATEGORIES = ("Propositioning", "Discarded needles", "Condoms", "Welfare", "ASB", "Drugs")
+SOURCES = ("outreach", "council", "police", "public")
+
+
+def make_csv(path: Path, rows: int, *, seed: int = 7) -> None:
+    """Write a synthetic partner CSV with the usual columns and a free-text notes column."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2024-01-01T00:00")
+    minutes = rng.integers(0, 365 * 24 * 60, rows)
+    when = pd.Series(start + minutes.astype("timedelta64[m]")).dt.strftime("%d/%m/%Y %H:%M")
+    frame = pd.DataFrame(
+        {
+            "Reference": np.char.add("R", np.arange(rows).astype(str)),
+            "Date": when,
+            "Incident type": np.asarray(CATEGORIES)[rng.integers(0, len(CATEGORIES), rows)],
+            "Latitude": np.round(53.70 + rng.random(rows) * 0.1, 6),
+            "Longitude": np.round(-0.45 + rng.random(rows) * 0.2, 6),
+            "Partner": np.asarray(SOURCES)[rng.integers(0, len(SOURCES), rows)],
+            "Location": np.asarray(
+                ["On or near Anlaby Road", "Spring Bank", "Hessle Road", "Beverley Road"]
+            )[rng.integers(0, 4, rows)],
+            "Notes": np.asarray(
+                [
+                    "seen near the corner with two others, left when approached",
+                    "reported by a resident walking the dog past the bus stop",
+                    "",
+                    "outreach van stopped and offered support and water",
+                ]
+            )[rng.integers(0, 4, rows)],
+        }
+    )
+    frame.to_csv(path, index=False)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run_read_csv(path: str, queue: mp.Queue) -> None:
+    t0 = time.perf_counter()
+    frame = pd.read_csv(path)
+    queue.put({"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "rows": len(frame)})
+
+
+def _run_ingest(path: str, db: str, queue: mp.Queue) -> None:
+    from geo.ingest import import_file
+    from geo.reports import read_reports
+    from geo.store import Store
+
+    t0 = time.perf_counter()
+    read_reports(path, source="outreach")
+    read_s = time.perf_counter() - t0
+    store = Store(f"sqlite:///{db}")
+    t0 = time.perf_counter()
+    summary = import_file(path, store=store, source="outreach", rejects_dir=Path(db).parent)
+    seconds = time.perf_counter() - t0
+    queue.put(
+        {
+            "seconds": seconds,
+            "read_s": read_s,
+            "peak_mb": _peak_mb(),
+            "rows": summary.rows_read,
+            "accepted": summary.accepted,
+            "rejected": summary.rejected,
+            "dropped": [d.column for d in summary.dropped_columns],
+        }
+    )
+
+
+def _in_child(target, *args) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
+def main() -> None:
+    """Generate the file, time both sides in fresh processes, print a table and a JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "partner.csv"
+        t0 = time.perf_counter()
+        make_csv(path, args.rows)
+        print(
+            f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+        ours, peer = [], []
+        for i in range(args.repeat):
+            peer.append(_in_child(_run_read_csv, str(path)))
+            ours.append(_in_child(_run_ingest, str(path), str(Path(tmp) / f"bench{i}.db")))
+        ours_s = statistics.median(r["seconds"] for r in ours)
+        peer_s = statistics.median(r["seconds"] for r in peer)
+        peak = max(r["peak_mb"] for r in ours)
+        read_s = statistics.median(r["read_s"] for r in ours)
+        print()
+        print(f"{'step':<44}{'median s':>10}{'rows/s':>14}{'peak MB':>10}")
+        print(
+            f"{'beatplan read+validate+anonymise+store':<44}{ours_s:>10.2f}"
+            f"{args.rows / ours_s:>14,.0f}{peak:>10.0f}"
+        )
+        print(
+            f"{'  of which read+validate+anonymise':<44}{read_s:>10.2f}"
+            f"{args.rows / read_s:>14,.0f}{'':>10}"
+        )
+        print(
+            f"{'pandas.read_csv':<44}{peer_s:>10.2f}{args.rows / peer_s:>14,.0f}"
+            f"{max(r['peak_mb'] for r in peer):>10.0f}"
+        )
+        print(
+            f"accepted {ours[0]['accepted']:,}, rejected {ours[0]['rejected']:,}, "
+            f"dropped columns {ours[0]['dropped']}"
+        )
+        print(
+            f"ratio ours/read_csv = {ours_s / peer_s:.2f} (goal <= 4), peak {peak:.0f} MB "
+            "(goal < 2048)"
+        )
+        print(
+            json.dumps(
+                {
+                    "benchmark": "ingest",
+                    "ours_s": round(ours_s, 3),
+                    "peer_s": round(peer_s, 3),
+                    "ratio": round(ours_s / peer_s, 3),
+                    "read_validate_s": round(read_s, 3),
+                    "read_validate_ratio": round(read_s / peer_s, 3),
+                    "peak_mb": round(peak, 1),
+                    "peer_peak_mb": round(max(r["peak_mb"] for r in peer), 1),
+                    "rows": args.rows,
+                    "repeat": args.repeat,
+                    "rows_per_s": round(args.rows / ours_s),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
