@@ -7,22 +7,23 @@ STAMP := $(VENV)/.installed
 .PHONY: install system-deps run test lint bench clean
 
 $(STAMP): pyproject.toml
+	@bash scripts/system-deps.sh --runtime
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+	@$(BIN)/python scripts/fetch_vendor.py
 
 # Debian packages the browser and PDF tests need (chromium, chromium-driver, poppler-utils).
 system-deps:
 	@bash scripts/system-deps.sh
 
 run: install
-	$(BIN)/beatplan demo --if-empty
 	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
 
-test: install system-deps
+test: system-deps install
 	$(BIN)/python -m pytest
 
 lint: install

@@ -1,0 +1,549 @@
+"""Offline-first folium maps: local Leaflet assets, the street network as base layer, escaped text."""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import branca.colormap
+import folium
+import folium.elements
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VENDOR_DIR = PROJECT_ROOT / "static" / "vendor"
+VENDOR_BASE_URL = "/app/static/vendor"
+
+# folium resource name -> file under static/vendor (fetched by scripts/fetch_vendor.py).
+MAP_JS: dict[str, str] = {
+    "leaflet": "leaflet/leaflet.js",
+    "jquery": "jquery/jquery.min.js",
+    "bootstrap": "bootstrap/js/bootstrap.bundle.min.js",
+    "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
+}
+MAP_CSS: dict[str, str] = {
+    "leaflet_css": "leaflet/leaflet.css",
+    "bootstrap_css": "bootstrap/css/bootstrap.min.css",
+    "glyphicons_css": "bootstrap3-glyphicons/css/bootstrap-glyphicons.css",
+    "awesome_markers_font_css": "fontawesome/css/all.min.css",
+    "awesome_markers_css": "awesome-markers/leaflet.awesome-markers.css",
+    "awesome_rotate_css": "folium/leaflet.awesome.rotate.min.css",
+}
+# Plugins we use: class -> (js, css) in the same name -> file form.
+PLUGIN_ASSETS: dict[type, tuple[dict[str, str], dict[str, str]]] = {
+    folium.plugins.Fullscreen: (
+        {"Control.Fullscreen.js": "leaflet-fullscreen/Control.FullScreen.js"},
+        {"Control.FullScreen.css": "leaflet-fullscreen/Control.FullScreen.css"},
+    ),
+}
+
+# Yellow-orange-red without the palest yellows, which vanish on the light background.
+RISK_COLORS: tuple[str, ...] = ("#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+STREET_STYLE: dict[str, Any] = {"color": "#8f8f8f", "weight": 2, "opacity": 0.9}
+MAP_BACKGROUND = "#f4f3ef"
+_TEMPLATE_KEYS = ("{z}", "{x}", "{y}")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+
+_configured_base: str | None = None
+
+
+def _relink(
+    links: Sequence[tuple[str, str]], files: Mapping[str, str], base: str, owner: str
+) -> list[tuple[str, str]]:
+    out = []
+    for name, url in links:
+        if name not in files:
+            msg = f"{owner} links {name!r} ({url}), which has no local copy; add it to ui.maps and scripts/fetch_vendor.py."
+            raise ValueError(msg)
+        out.append((name, f"{base}/{files[name]}"))
+    return out
+
+
+def configure_offline_assets(*, base_url: str = VENDOR_BASE_URL) -> None:
+    """Point folium's script and stylesheet links at the copies under ``static/vendor``.
+
+    Rewrites ``folium.Map.default_js``/``default_css`` and those of the plugins in
+    :data:`PLUGIN_ASSETS`, so a rendered map asks nothing of a CDN. Calling it again
+    (with the same or another ``base_url``) is safe.
+
+    Parameters
+    ----------
+    base_url
+        Where ``static/vendor`` is served; Streamlit serves ``static/`` at ``/app/static``.
+        An absolute path resolves against the Streamlit server from inside the
+        streamlit-folium component iframe.
+
+    Raises
+    ------
+    ValueError
+        If ``base_url`` is empty, or folium links a resource with no local copy.
+    """
+    global _configured_base
+    base = base_url.rstrip("/")
+    if not base:
+        msg = "base_url must be a URL path such as '/app/static/vendor'."
+        raise ValueError(msg)
+    folium.Map.default_js = _relink(folium.Map.default_js, MAP_JS, base, "folium.Map")
+    folium.Map.default_css = _relink(folium.Map.default_css, MAP_CSS, base, "folium.Map")
+    for cls, (js, css) in PLUGIN_ASSETS.items():
+        cls.default_js = _relink(cls.default_js, js, base, cls.__name__)
+        cls.default_css = _relink(cls.default_css, css, base, cls.__name__)
+    _configured_base = base
+
+
+def missing_vendor_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
+    """List the local asset files the maps need that are not in ``vendor_dir``.
+
+    Parameters
+    ----------
+    vendor_dir
+        The vendor directory, ``static/vendor`` by default.
+
+    Returns
+    -------
+    list of str
+        Relative paths that are missing; empty when ``scripts/fetch_vendor.py`` has run.
+    """
+    wanted = [*MAP_JS.values(), *MAP_CSS.values()]
+    for js, css in PLUGIN_ASSETS.values():
+        wanted += [*js.values(), *css.values()]
+    return [rel for rel in wanted if not (vendor_dir / rel).is_file()]
+
+
+def find_remote_assets(m: Element) -> list[str]:
+    """List the scripts and stylesheets a map would fetch from another host.
+
+    Walks the element tree the way streamlit-folium does, including its rule that any
+    branca colormap on the map pulls in d3 from two CDNs.
+
+    Parameters
+    ----------
+    m
+        A folium map (or any branca element).
+
+    Returns
+    -------
+    list of str
+        The remote URLs, without duplicates; empty for an offline-safe map.
+    """
+    urls: list[str] = []
+    stack = [m]
+    while stack:
+        elem = stack.pop()
+        if isinstance(elem, branca.colormap.ColorMap):
+            urls += [
+                "https://d3js.org/d3.v4.min.js",
+                "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",
+            ]
+        if isinstance(elem, folium.elements.JSCSSMixin):
+            links = [*elem.default_js, *elem.default_css]
+            urls += [url for _, url in links if _REMOTE.match(url)]
+        stack.extend(getattr(elem, "_children", {}).values())
+    return list(dict.fromkeys(urls))
+
+
+def escape_text(value: Any) -> str:
+    """Escape text for HTML (``& < > " '``); ``None`` and NaN become an empty string.
+
+    Parameters
+    ----------
+    value
+        Any value; it is turned into ``str`` first.
+
+    Returns
+    -------
+    str
+        Text safe to place in folium popups, tooltips and legends, which render raw HTML.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _json_value(value: Any) -> Any:
+    """Turn one property value into JSON: numbers stay numbers, everything else is escaped text."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return None if not math.isfinite(float(value)) else float(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return escape_text(value)
+
+
+def escape_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Return GeoJSON properties with every text value HTML-escaped.
+
+    Parameters
+    ----------
+    properties
+        Property name -> value. Numbers and booleans are kept (NaN becomes ``None``);
+        any other value is converted to text and escaped.
+
+    Returns
+    -------
+    dict
+        Escaped copies; property names are escaped too.
+    """
+    return {escape_text(k): _json_value(v) for k, v in properties.items()}
+
+
+def tile_options(maps_settings: Mapping[str, Any]) -> dict[str, str | None]:
+    """Read ``tiles`` and ``attribution`` from the ``[maps]`` settings for :func:`base_map`.
+
+    Parameters
+    ----------
+    maps_settings
+        ``load_settings().maps``.
+
+    Returns
+    -------
+    dict
+        ``{"tiles": str | None, "attribution": str}``; ``tiles`` is None for ``"none"``.
+    """
+    tiles = str(maps_settings.get("tiles") or "").strip()
+    return {
+        "tiles": None if tiles.lower() in {"", "none"} else tiles,
+        "attribution": str(maps_settings.get("attribution") or ""),
+    }
+
+
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in bounds)
+    except (TypeError, ValueError) as exc:
+        msg = "bounds must be four numbers: (min_lon, min_lat, max_lon, max_lat)."
+        raise ValueError(msg) from exc
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        msg = "bounds must be finite numbers."
+        raise ValueError(msg)
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        msg = f"bounds {bounds!r} are not (min_lon, min_lat, max_lon, max_lat) in WGS84."
+        raise ValueError(msg)
+    return west, south, east, north
+
+
+def base_map(
+    *,
+    bounds: Sequence[float],
+    tiles: str | None = None,
+    attribution: str = "",
+) -> folium.Map:
+    """Make an empty map fitted to ``bounds`` that loads its scripts from this server.
+
+    Without ``tiles`` the map has no background tiles and sends no request to any
+    other host: draw the street network with :func:`add_street_network` instead.
+
+    Parameters
+    ----------
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` in WGS84.
+    tiles
+        ``None`` or ``"none"`` for no tiles (the default), or a tile URL template such as
+        ``https://tiles.example.org/{z}/{x}/{y}.png`` to opt in to a tile service.
+    attribution
+        The tile service's attribution (HTML, from settings; required with ``tiles``).
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    ValueError
+        For bad bounds, a ``tiles`` value that is not a URL template, or tiles without
+        an attribution.
+    """
+    if _configured_base is None:
+        configure_offline_assets()
+    west, south, east, north = _check_bounds(bounds)
+    if tiles is not None and tiles.strip().lower() in {"", "none"}:
+        tiles = None
+    if tiles is not None:
+        if not all(key in tiles for key in _TEMPLATE_KEYS) or not re.match(
+            r"^(https?://|/)", tiles
+        ):
+            msg = (
+                f"maps.tiles must be 'none' or a tile URL template with {{z}}, {{x}} and {{y}} "
+                f"(e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png), not {tiles!r}."
+            )
+            raise ValueError(msg)
+        if not attribution.strip():
+            msg = "maps.attribution must credit the tile service when maps.tiles is set."
+            raise ValueError(msg)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=15,
+        tiles=None,
+        control_scale=True,
+        max_zoom=19,
+    )
+    if tiles is not None:
+        folium.TileLayer(tiles=tiles, attr=attribution, name="Tiles", max_zoom=19).add_to(m)
+    m.get_root().header.add_child(
+        Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
+        name="beatplan_map_background",
+    )
+    if west == east or south == north:
+        pad = 0.001
+        west, east, south, north = west - pad, east + pad, south - pad, north + pad
+    m.fit_bounds([[south, west], [north, east]])
+    return m
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+
+
+def _rounded_geometries(geoms: Iterable[Any], *, tolerance: float) -> list[dict[str, Any]]:
+    """Simplify (degrees) and round coordinates to 6 decimal places (about 0.1 m)."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if tolerance > 0:
+        arr = shapely.simplify(arr, tolerance, preserve_topology=False)
+    arr = shapely.transform(arr, lambda xy: np.round(xy, 6))
+    return [shapely.geometry.mapping(g) for g in arr]
+
+
+def add_street_network(
+    m: folium.Map,
+    segments_gdf: gpd.GeoDataFrame,
+    *,
+    name: str = "Streets",
+    simplify_tolerance: float = 1e-5,
+) -> folium.GeoJson:
+    """Draw the street network as a light grey, non-interactive base layer.
+
+    One GeoJson layer with no properties, popups or tooltips, so a map of a few
+    thousand segments stays small and reads well with no tiles.
+
+    Parameters
+    ----------
+    m
+        The map from :func:`base_map`.
+    segments_gdf
+        Street segments (``StreetNetwork.segments``); any CRS, reprojected to WGS84.
+    name
+        The layer's name (escaped).
+    simplify_tolerance
+        Douglas–Peucker tolerance in degrees (1e-5 is about a metre); 0 keeps every vertex.
+
+    Returns
+    -------
+    folium.GeoJson
+        The layer, already added to ``m``.
+    """
+    gdf = _to_wgs84(segments_gdf)
+    features = [
+        {"type": "Feature", "properties": {}, "geometry": geom}
+        for geom in _rounded_geometries(gdf.geometry, tolerance=simplify_tolerance)
+    ]
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=escape_text(name),
+        interactive=False,
+        style=STREET_STYLE,
+    )
+    layer.add_to(m)
+    return layer
+
+
+def default_colormap(values: Iterable[float]) -> branca.colormap.LinearColormap:
+    """Return a yellow-orange-red scale (:data:`RISK_COLORS`) spanning the finite ``values``.
+
+    Parameters
+    ----------
+    values
+        The numbers to colour.
+
+    Returns
+    -------
+    branca.colormap.LinearColormap
+    """
+    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    arr = arr[np.isfinite(arr)]
+    vmin, vmax = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 1.0)
+    if vmin == vmax:
+        vmax = vmin + 1.0
+    return branca.colormap.LinearColormap(list(RISK_COLORS), vmin=vmin, vmax=vmax)
+
+
+def _fields_and_aliases(
+    tooltip_fields: Sequence[str] | Mapping[str, str],
+) -> tuple[list[str], list[str]]:
+    if isinstance(tooltip_fields, Mapping):
+        return list(tooltip_fields), [escape_text(a) for a in tooltip_fields.values()]
+    fields = list(tooltip_fields)
+    return fields, [escape_text(f) for f in fields]
+
+
+def add_segments_by_value(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    column: str,
+    tooltip_fields: Sequence[str] | Mapping[str, str],
+    colormap: branca.colormap.ColorMap | None = None,
+    name: str = "Segments",
+    weight: float = 5,
+    missing_color: str = "#bdbdbd",
+    simplify_tolerance: float = 1e-5,
+) -> folium.GeoJson:
+    """Draw segments coloured by ``column`` with an escaped tooltip.
+
+    The colormap is not added to the map (streamlit-folium would then load d3 from
+    CDNs); use :func:`add_legend` for an offline legend.
+
+    Parameters
+    ----------
+    m
+        The map.
+    gdf
+        Segments with ``column`` and the tooltip columns; any CRS.
+    column
+        The numeric column that sets the colour; higher values are drawn on top.
+    tooltip_fields
+        Columns to show on hover, or a mapping column -> label. Text is HTML-escaped.
+    colormap
+        A branca colormap; by default :func:`default_colormap` over ``column``.
+    name
+        The layer's name (escaped).
+    weight
+        Line width in pixels.
+    missing_color
+        Colour of segments whose value is missing.
+    simplify_tolerance
+        Douglas–Peucker tolerance in degrees; 0 keeps every vertex.
+
+    Returns
+    -------
+    folium.GeoJson
+        The layer, already added to ``m``.
+
+    Raises
+    ------
+    ValueError
+        If ``column`` or a tooltip column is missing.
+    """
+    fields, aliases = _fields_and_aliases(tooltip_fields)
+    missing = [c for c in [column, *fields] if c not in gdf.columns]
+    if missing:
+        msg = f"add_segments_by_value: no column(s) {', '.join(map(repr, missing))} in the data."
+        raise ValueError(msg)
+    gdf = _to_wgs84(gdf)
+    gdf = gdf.iloc[np.argsort(gdf[column].to_numpy(dtype=float, na_value=-np.inf), kind="stable")]
+    values = gdf[column].to_numpy(dtype=float, na_value=np.nan)
+    cmap = colormap if colormap is not None else default_colormap(values)
+    geoms = _rounded_geometries(gdf.geometry, tolerance=simplify_tolerance)
+    records = gdf[fields].to_dict("records") if fields else [{} for _ in range(len(gdf))]
+    features = []
+    for i, (geom, value, props) in enumerate(zip(geoms, values, records, strict=True)):
+        color = cmap.rgb_hex_str(value) if math.isfinite(value) else missing_color
+        properties = escape_properties(props)
+        properties["_stroke"] = escape_text(color)
+        features.append({"type": "Feature", "id": i, "properties": properties, "geometry": geom})
+    style = JsCode(
+        "function(feature) { return {color: feature.properties._stroke, "
+        f"weight: {float(weight)}, opacity: 0.95, lineCap: 'round'}}; }}"
+    )
+    escaped_fields = [escape_text(f) for f in fields]
+    tooltip = (
+        folium.GeoJsonTooltip(fields=escaped_fields, aliases=aliases, sticky=True)
+        if fields
+        else None
+    )
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=escape_text(name),
+        tooltip=tooltip,
+        style=style,
+    )
+    layer.add_to(m)
+    return layer
+
+
+class Legend(MacroElement):
+    """A static Leaflet control holding a colour scale; needs no d3."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create("div", "beatplan-legend");
+            div.innerHTML = {{ this.html|tojson }};
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str = "bottomright") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+        self.position = position
+
+
+def add_legend(
+    m: folium.Map,
+    colormap: branca.colormap.ColorMap,
+    *,
+    caption: str,
+    position: str = "bottomright",
+) -> Legend:
+    """Add a colour-scale legend drawn with CSS (no d3, no CDN).
+
+    Parameters
+    ----------
+    m
+        The map.
+    colormap
+        The colormap used for the layer.
+    caption
+        The legend's title (escaped).
+    position
+        A Leaflet control corner: ``topleft``, ``topright``, ``bottomleft``, ``bottomright``.
+
+    Returns
+    -------
+    Legend
+        The control, already added to ``m``.
+    """
+    if position not in {"topleft", "topright", "bottomleft", "bottomright"}:
+        msg = f"position must be a Leaflet corner such as 'bottomright', not {position!r}."
+        raise ValueError(msg)
+    stops = np.linspace(colormap.vmin, colormap.vmax, 9)
+    gradient = ", ".join(escape_text(colormap.rgb_hex_str(v)) for v in stops)
+    body = (
+        '<div style="background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;'
+        'font:12px/1.3 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        f"<div><b>{escape_text(caption)}</b></div>"
+        f'<div style="width:160px;height:10px;background:linear-gradient(to right, {gradient})"></div>'
+        '<div style="display:flex;justify-content:space-between">'
+        f"<span>{escape_text(f'{colormap.vmin:.3g}')}</span>"
+        f"<span>{escape_text(f'{colormap.vmax:.3g}')}</span></div></div>"
+    )
+    legend = Legend(body, position=position)
+    legend.add_to(m)
+    return legend
