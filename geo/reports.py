@@ -953,6 +953,13 @@ def _validate(
             "lat": _micro_degrees(lat),
             "hint": hint,
             "lsoa": lsoa,
+            # police.uk reuses a Crime ID for rows at different places, so there the ID is
+            # part of the content rather than the identity.
+            "ref": (
+                frame[kept_fields["reference"]].astype("string").str.strip()
+                if fmt == "police.uk" and "reference" in kept_fields
+                else ""
+            ),
         }
     )
     content.loc[~accepted, ["lon", "lat"]] = 0
@@ -964,7 +971,7 @@ def _validate(
         _hex128(*_row_hashes(pd.DataFrame({"k1": k1, "k2": k2, "n": ordinal}))), index=frame.index
     )
     dup_in_file = pd.Series(False, index=frame.index)
-    if "reference" in kept_fields:
+    if "reference" in kept_fields and fmt != "police.uk":
         ref = frame[kept_fields["reference"]].astype("string").str.strip()
         has_ref = (ref.notna() & (ref != "")).to_numpy()
         if has_ref.any():

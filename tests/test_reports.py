@@ -139,6 +139,16 @@ def test_police_uk_identical_asb_rows_are_kept_as_distinct_incidents(police_2022
     assert (r.reports["category"] == "asb").sum() == len(asb)
 
 
+def test_police_uk_reused_crime_ids_at_different_places_are_all_kept(police_2024):
+    raw = pd.read_csv(police_2024, dtype=str, keep_default_na=False)
+    reused = raw[(raw["Crime ID"] != "") & raw["Crime ID"].duplicated(keep=False)]
+    assert reused["Location"].nunique() > 1  # the real file reuses IDs across places
+    r = read_reports(police_2024)
+    assert len(r.reports) == len(raw) == 7718 and r.duplicates_in_file == 0
+    again = read_reports(police_2024)
+    assert set(again.reports["report_id"]) == set(r.reports["report_id"])
+
+
 def test_police_uk_area_rejects_rows_outside(police_2022, settings):
     r = read_reports(police_2022, settings=settings.with_area(HULL_BBOX))
     raw = pd.read_csv(police_2022)
