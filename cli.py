@@ -86,20 +86,32 @@ def _parse_mapping(values: Sequence[str] | None) -> dict[str, str] | None:
 
 
 def _network(args: argparse.Namespace) -> Any:
-    """The street network named by --network, or the cached current one, or None."""
-    path = getattr(args, "network", None)
-    try:
-        from geo.streets import StreetNetwork
-    except ImportError:
-        return None
-    if path:
-        return StreetNetwork.from_file(path)
-    from geo.settings import DATA_DIR
+    """The street network named by --network, else the current one, else None (point mode)."""
+    from geo.streets import StreetNetwork
+    from geo.workspace import current_network
 
-    current = DATA_DIR / "network.gpkg"
-    if current.is_file():
-        return StreetNetwork.load(current)
-    return None
+    if getattr(args, "network", None):
+        return StreetNetwork.from_file(args.network)
+    return current_network()
+
+
+def _date(text: str | None, what: str) -> Any:
+    if text is None:
+        return None
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text)
+    except ValueError as exc:
+        msg = f"{what} must be a date such as 2024-01-31, not {text!r}"
+        raise UserError(msg) from exc
+
+
+def _categories(args: argparse.Namespace) -> list[str] | None:
+    raw = getattr(args, "categories", None)
+    if not raw:
+        return None
+    return [c.strip() for item in raw for c in item.split(",") if c.strip()]
 
 
 # ------------------------------------------------------------------------- commands
@@ -169,7 +181,111 @@ def cmd_purge(args: argparse.Namespace) -> dict[str, Any]:
     return _store(args).purge(older_than_months=months)
 
 
+def cmd_network(args: argparse.Namespace) -> dict[str, Any]:
+    """Load or download a street network and make it the current one."""
+    from geo.streets import DEFAULT_CACHE_DIR, StreetNetwork
+    from geo.workspace import install_network
+
+    bbox = _parse_bbox(args.area) if getattr(args, "area", None) else None
+    if args.action == "load":
+        net = StreetNetwork.from_file(
+            args.target, bbox=bbox, network_type=args.type, cache_dir=DEFAULT_CACHE_DIR
+        )
+        what = Path(args.target).name
+    else:
+        target: Any = args.target
+        try:
+            parts = [float(p) for p in args.target.split(",")]
+            if len(parts) == 4:
+                target = _parse_bbox(args.target)
+        except ValueError:
+            pass
+        net = StreetNetwork.download(target, network_type=args.type)
+        what = f"download {args.target}"
+    return install_network(net, _store(args), settings=_settings(args), what=what)
+
+
+def cmd_hotspots(args: argparse.Namespace) -> dict[str, Any]:
+    """Compute hotspots for a period and write them as GeoJSON or CSV."""
+    from geo.workspace import compute_hotspots, hotspots_to_file
+
+    store = _store(args)
+    start, end = _date(args.date_from, "--from"), _date(args.date_to, "--to")
+    if end is not None:
+        end = end + __import__("pandas").Timedelta(days=1)
+    reports = store.reports(start=start, end=end, categories=_categories(args))
+    if reports.empty:
+        msg = "No reports in the chosen period and categories; import files or widen the filters."
+        raise UserError(msg)
+    hot, mode, _ = compute_hotspots(reports, network=_network(args), settings=_settings(args))
+    out = hotspots_to_file(hot, args.out)
+    store.audit("export", f"hotspots {out.suffix[1:]}", n_rows=len(hot))
+    top = [
+        {"hotspot_id": h, "label": lab}
+        for h, lab in zip(hot["hotspot_id"][:5], hot["label"][:5], strict=True)
+    ]
+    return {
+        "hotspots": len(hot),
+        "mode": mode,
+        "reports": len(reports),
+        "out": str(out),
+        "top": top,
+    }
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """Back-test: train on one period or set of files, test on the next."""
+    import pandas as pd
+
+    from geo.evaluate import evaluate
+    from geo.reports import read_reports
+
+    settings = _settings(args)
+    cats = _categories(args)
+    area = _parse_bbox(args.area) if args.area else None
+    if args.train or args.test:
+        if not (args.train and args.test):
+            msg = "give both --train FILE... and --test FILE..."
+            raise UserError(msg)
+        train = pd.concat([read_reports(f, settings=settings).reports for f in args.train])
+        test = pd.concat([read_reports(f, settings=settings).reports for f in args.test])
+        network = _network(args) if args.network else None
+    else:
+        needed = (args.train_from, args.train_to, args.test_from, args.test_to)
+        if not all(needed):
+            msg = (
+                "give --train-from, --train-to, --test-from and --test-to dates, "
+                "or --train FILE... --test FILE..."
+            )
+            raise UserError(msg)
+        store = _store(args)
+        day = pd.Timedelta(days=1)
+        train = store.reports(
+            start=_date(args.train_from, "--train-from"),
+            end=_date(args.train_to, "--train-to") + day,
+        )
+        test = store.reports(
+            start=_date(args.test_from, "--test-from"), end=_date(args.test_to, "--test-to") + day
+        )
+        network = _network(args)
+    if cats:
+        train = train[train["category"].isin(cats)]
+        test = test[test["category"].isin(cats)]
+    if train.empty or test.empty:
+        msg = "the training or test period has no reports; check the dates and categories"
+        raise UserError(msg)
+    segments = None
+    if network is not None and train["segment_id"].notna().any():
+        segments = network.segments
+    result = evaluate(train, test, segments=segments, settings=settings, categories=cats, area=area)
+    result["mode"] = "network" if segments is not None else "point"
+    return result
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "network": cmd_network,
+    "hotspots": cmd_hotspots,
+    "evaluate": cmd_evaluate,
     "import": cmd_import,
     "purge": cmd_purge,
 }
@@ -220,6 +336,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="delete reports older than the retention period")
     p.add_argument("--older-than", type=int, default=None, metavar="MONTHS")
 
+    p = sub.add_parser("network", help="load a street network file or download one by place")
+    p.add_argument("action", choices=["load", "download"])
+    p.add_argument(
+        "target",
+        metavar="FILE_OR_PLACE",
+        help=".osm.pbf/.osm/.gpkg/.geojson file, or a place name / bbox to download",
+    )
+    p.add_argument("--area", default=None, help="clip to min_lon,min_lat,max_lon,max_lat")
+    p.add_argument(
+        "--type",
+        default="walk",
+        choices=["walk", "drive", "all"],
+        help="which streets to keep (default: walkable)",
+    )
+
+    p = sub.add_parser("hotspots", help="compute hotspots and write GeoJSON or CSV")
+    p.add_argument("--from", dest="date_from", default=None, metavar="DATE")
+    p.add_argument("--to", dest="date_to", default=None, metavar="DATE")
+    p.add_argument("--categories", nargs="*", default=None, help="category slugs")
+    p.add_argument("--out", required=True, help="output .geojson or .csv")
+
+    p = sub.add_parser("evaluate", help="back-test hotspot methods: hit rate, PAI, PEI")
+    p.add_argument("--train-from", default=None, metavar="DATE")
+    p.add_argument("--train-to", default=None, metavar="DATE")
+    p.add_argument("--test-from", default=None, metavar="DATE")
+    p.add_argument("--test-to", default=None, metavar="DATE")
+    p.add_argument("--train", nargs="*", default=None, metavar="FILE")
+    p.add_argument("--test", nargs="*", default=None, metavar="FILE")
+    p.add_argument("--categories", nargs="*", default=None, help="category slugs")
+    p.add_argument("--area", default=None, help="min_lon,min_lat,max_lon,max_lat")
+
     for extra in _EXTRA_PARSERS:
         extra(sub)
     return parser
@@ -247,12 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USER
     from geo.errors import BeatplanError
+    from geo.streets import NetworkUnavailableError
 
     try:
         result = COMMANDS[args.command](args)
     except (
         UserError,
         BeatplanError,
+        NetworkUnavailableError,
         ValueError,
         FileNotFoundError,
         PermissionError,

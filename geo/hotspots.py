@@ -1103,7 +1103,8 @@ def find_point_hotspots(
     group = np.where(inside, new[np.clip(labels, 0, None)], -1)
 
     pts = shapely.points(x[inside], y[inside])
-    hulls = shapely.convex_hull(shapely.multipoints(pts, indices=group[inside]))
+    by_group = np.argsort(group[inside], kind="stable")  # shapely needs sorted indices
+    hulls = shapely.convex_hull(shapely.multipoints(pts[by_group], indices=group[inside][by_group]))
     hulls = shapely.buffer(hulls, buffer_m)
     geoms = gpd.GeoSeries(hulls, crs=crs).to_crs(4326)
     cx = np.bincount(group[inside], weights=lon[inside], minlength=n_clusters) / size[rank]

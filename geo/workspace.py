@@ -1,0 +1,225 @@
+"""The working area: where the current street network lives, and re-snapping stored reports to it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.settings import DATA_DIR, Settings, load_settings
+from geo.store import Store
+from geo.streets import StreetNetwork
+
+NETWORK_FILE = "network.gpkg"
+
+
+def network_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the path of the current street network (``data/network.gpkg``).
+
+    Parameters
+    ----------
+    data_dir
+        The data folder (default: the project's ``data/``, or ``$BEATPLAN_DATA``).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    base = Path(data_dir or os.environ.get("BEATPLAN_DATA") or DATA_DIR)
+    return base / NETWORK_FILE
+
+
+def current_network(data_dir: str | os.PathLike[str] | None = None) -> StreetNetwork | None:
+    """Load the current street network, or return ``None`` when none has been loaded.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder.
+
+    Returns
+    -------
+    StreetNetwork or None
+    """
+    path = network_path(data_dir)
+    return StreetNetwork.load(path) if path.is_file() else None
+
+
+def resnap_reports(
+    store: Store, network: StreetNetwork, *, settings: Settings | None = None
+) -> dict[str, int]:
+    """Snap every stored report to ``network`` again (after a new network is loaded).
+
+    Parameters
+    ----------
+    store
+        The report store.
+    network
+        The new street network.
+    settings
+        Settings (snapping distance).
+
+    Returns
+    -------
+    dict
+        ``{"reports", "snapped", "off_network"}``.
+    """
+    settings = settings or load_settings()
+    reports = store.reports()
+    if reports.empty:
+        return {"reports": 0, "snapped": 0, "off_network": 0}
+    max_d = float(settings.snapping.get("max_distance_m", 50))
+    seg, _ = network.snap(
+        reports["lon"].to_numpy(), reports["lat"].to_numpy(), max_distance_m=max_d
+    )
+    seg = np.asarray(seg, dtype=np.int64)
+    store.set_segments(list(reports["report_id"]), [int(s) if s >= 0 else None for s in seg])
+    snapped = int((seg >= 0).sum())
+    return {"reports": len(reports), "snapped": snapped, "off_network": len(reports) - snapped}
+
+
+def install_network(
+    network: StreetNetwork,
+    store: Store,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    what: str = "street network",
+) -> dict[str, Any]:
+    """Make ``network`` the current one: save it, re-snap stored reports, audit the change.
+
+    Parameters
+    ----------
+    network
+        The loaded street network.
+    store
+        The report store.
+    data_dir
+        The data folder.
+    settings
+        Settings (snapping distance).
+    what
+        Description for the audit log (e.g. the file name).
+
+    Returns
+    -------
+    dict
+        ``{"segments", "nodes", "length_km", "reports", "snapped", "off_network"}``.
+    """
+    path = network_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    network.save(path)
+    snapped = resnap_reports(store, network, settings=settings)
+    store.audit("network", what, n_rows=len(network.segments))
+    return {**network.summary(), **snapped}
+
+
+def hotspots_to_file(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a hotspot table as GeoJSON or CSV (by extension), lists and dicts as JSON text.
+
+    CSV cells are neutralised against spreadsheet formulas.
+
+    Parameters
+    ----------
+    hotspots
+        The hotspot table (docs/CONTRACTS.md).
+    path
+        ``.geojson``/``.json`` or ``.csv``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from geo.privacy import neutralise_cells
+
+    out = Path(path)
+    frame = hotspots.copy()
+    for col in ("counts", "active_hours", "profile", "segment_ids"):
+        if col in frame.columns:
+            frame[col] = frame[col].map(lambda v: json.dumps(_plain(v)))
+    suffix = out.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=hotspots.crs or 4326)
+        out.write_text(gdf.to_json(drop_id=True), encoding="utf-8")
+    elif suffix == ".csv":
+        flat = pd.DataFrame(frame.drop(columns="geometry"))
+        centroid = hotspots.geometry.to_crs(4326).representative_point()
+        flat["lon"] = centroid.x.round(5)
+        flat["lat"] = centroid.y.round(5)
+        neutralise_cells(flat).to_csv(out, index=False)
+    else:
+        msg = f"Cannot write {out.name}: use a .geojson or .csv file name."
+        raise ValueError(msg)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def compute_hotspots(
+    reports: pd.DataFrame,
+    *,
+    network: StreetNetwork | None,
+    settings: Settings | None = None,
+    start: Any = None,
+    end: Any = None,
+    categories: list[str] | None = None,
+    sources: list[str] | None = None,
+    return_segments: bool = False,
+) -> tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame | None]:
+    """Hotspots on the street network when there is one, else point mode (DBSCAN).
+
+    Parameters
+    ----------
+    reports
+        Stored reports (with ``segment_id`` when snapped).
+    network
+        The current street network, or ``None`` for point mode.
+    settings
+        Settings (method parameters).
+    start, end
+        Period, ``start <= occurred_at < end``.
+    categories, sources
+        Filters.
+    return_segments
+        Also return the per-segment table (risk, z) for drawing, in network mode.
+
+    Returns
+    -------
+    (hotspots, mode, segments)
+        ``mode`` is ``"network"`` or ``"point"``; ``segments`` is ``None`` in point mode.
+    """
+    from geo.hotspots import find_hotspots, find_point_hotspots
+
+    settings = settings or load_settings()
+    filters = {"start": start, "end": end, "categories": categories, "sources": sources}
+    snapped = reports["segment_id"].notna().any() if "segment_id" in reports else False
+    if network is not None and snapped:
+        if return_segments:
+            hot, table = find_hotspots(
+                network.segments, reports, settings=settings, return_segments=True, **filters
+            )
+            return hot, "network", table
+        return (
+            find_hotspots(network.segments, reports, settings=settings, **filters),
+            "network",
+            None,
+        )
+    hot = find_point_hotspots(reports, settings=settings, **filters)
+    return hot, "point", None
