@@ -7,7 +7,9 @@ import streamlit as st
 st.set_page_config(page_title="Beatplan", page_icon="🗺️", layout="wide")
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon="📥", default=True),
+    st.Page("pages/data.py", title="Data", icon="📥"),
+    st.Page("pages/area.py", title="Area", icon="🗺️"),
+    st.Page("pages/hotspots.py", title="Hotspots", icon="🔥", default=True),
 ]
 
 nav = st.navigation(PAGES)

@@ -13,6 +13,8 @@ def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
     return at
 
 
@@ -33,11 +35,12 @@ def test_data_page_opens_empty():
 
 
 def test_upload_shows_counts_dropped_columns_and_rejects():
-    content = ("date,time,category,lat,lon,client name,notes\n"
-               "05/01/2024,21:30,Propositioning,53.744,-0.356,Jane,a long note about someone here\n"
-               "06/01/2024,22:00,Welfare,0,0,John,another long note about a person there\n"
-               "07/01/2024,23:00,Needles,53.745,-0.357,Ann,yet another long narrative note here\n"
-               ).encode()
+    content = (
+        b"date,time,category,lat,lon,client name,notes\n"
+        b"05/01/2024,21:30,Propositioning,53.744,-0.356,Jane,a long note about someone here\n"
+        b"06/01/2024,22:00,Welfare,0,0,John,another long note about a person there\n"
+        b"07/01/2024,23:00,Needles,53.745,-0.357,Ann,yet another long narrative note here\n"
+    )
     at = _import(_app(), "outreach.csv", content)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows read"] == "3"

@@ -547,3 +547,71 @@ def add_legend(
     legend = Legend(body, position=position)
     legend.add_to(m)
     return legend
+
+
+def add_outlines(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    label_column: str = "label",
+    tooltip_fields: Sequence[str] | Mapping[str, str] = (),
+    name: str = "Hotspots",
+    color: str = "#1f4e79",
+    weight: float = 3,
+) -> folium.GeoJson:
+    """Draw hotspot outlines (lines or polygons) with an escaped tooltip.
+
+    Parameters
+    ----------
+    m
+        The map.
+    gdf
+        Hotspots with a geometry column; any CRS.
+    label_column
+        Column used as the first tooltip line.
+    tooltip_fields
+        Further columns (or a mapping column -> label) to show on hover.
+    name
+        The layer's name (escaped).
+    color
+        Outline colour.
+    weight
+        Line width in pixels.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
+    data = _to_wgs84(gdf)
+    fields, aliases = _fields_and_aliases(
+        {
+            label_column: "Hotspot",
+            **(
+                dict(tooltip_fields)
+                if isinstance(tooltip_fields, Mapping)
+                else {f: f for f in tooltip_fields}
+            ),
+        }
+    )
+    features = []
+    for geom, (_, row) in zip(
+        _rounded_geometries(data.geometry, tolerance=1e-5), data.iterrows(), strict=True
+    ):
+        props = escape_properties({f: row.get(f) for f in fields})
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=escape_text(name),
+        style_function=lambda _f: {
+            "color": color,
+            "weight": weight,
+            "opacity": 0.9,
+            "fillOpacity": 0.08,
+            "dashArray": "6 4",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+        if fields
+        else None,
+    )
+    layer.add_to(m)
+    return layer

@@ -129,3 +129,46 @@ def synthetic_banner() -> None:
             "street network. They describe no real person or event.",
             icon="ℹ️",
         )
+
+
+def _network_key() -> tuple[str, float]:
+    from geo.workspace import network_path
+
+    path = network_path()
+    return str(path), (path.stat().st_mtime if path.is_file() else 0.0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _network_for(path: str, mtime: float) -> object | None:
+    from geo.streets import StreetNetwork
+
+    return StreetNetwork.load(path) if mtime else None
+
+
+def get_network():  # -> StreetNetwork | None
+    """Return the current street network (cached until the file changes), or ``None``."""
+    return _network_for(*_network_key())
+
+
+@st.cache_data(show_spinner="Finding hotspots…", max_entries=16)
+def cached_hotspots(
+    url: str, version: tuple[int, str], network_key: tuple[str, float], sel: Selection
+):
+    """Hotspots, mode and per-segment table for a selection, cached by all the inputs."""
+    from geo.workspace import compute_hotspots
+
+    reports = selected_reports(url, version, sel)
+    if reports.empty:
+        return None, "none", None
+    return compute_hotspots(
+        reports,
+        network=_network_for(*network_key),
+        settings=get_settings(),
+        return_segments=True,
+    )
+
+
+def current_hotspots(sel: Selection):
+    """The hotspots for the sidebar selection: ``(hotspots, mode, segment_table)``."""
+    store = get_store()
+    return cached_hotspots(default_db_url(), data_version(store), _network_key(), sel)
