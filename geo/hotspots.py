@@ -1140,3 +1140,56 @@ def find_point_hotspots(
         }
     )
     return gpd.GeoDataFrame(frame, geometry=geoms.reset_index(drop=True), crs=4326)
+
+
+def hour_windows(hours: Iterable[int]) -> list[tuple[int, int]]:
+    """Group active hours into windows ``(start, end)``, wrapping past midnight.
+
+    ``[22, 23, 0, 1, 7]`` becomes ``[(7, 8), (22, 2)]``: 07:00-08:00 and 22:00-02:00.
+
+    Parameters
+    ----------
+    hours
+        Hours of the day, 0 to 23.
+
+    Returns
+    -------
+    list of (start_hour, end_hour)
+        ``end_hour`` is exclusive and taken modulo 24.
+    """
+    hs = sorted({int(h) % 24 for h in hours})
+    if not hs:
+        return []
+    if len(hs) == 24:
+        return [(0, 0)]
+    runs: list[list[int]] = [[hs[0], hs[0] + 1]]
+    for h in hs[1:]:  # at most 24 hours
+        if h == runs[-1][1]:
+            runs[-1][1] = h + 1
+        else:
+            runs.append([h, h + 1])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == 24:
+        runs[0][0] = runs[-1][0]
+        runs.pop()
+    return sorted((a, b % 24) for a, b in runs)
+
+
+def format_hour_windows(hours: Iterable[int]) -> str:
+    """Render active hours as text, e.g. ``"07:00–08:00, 22:00–02:00"``.
+
+    Parameters
+    ----------
+    hours
+        Hours of the day.
+
+    Returns
+    -------
+    str
+        ``"no timed reports"`` when there are none.
+    """
+    windows = hour_windows(hours)
+    if not windows:
+        return "no timed reports"
+    if windows == [(0, 0)]:
+        return "all day"
+    return ", ".join(f"{a:02d}:00–{b:02d}:00" for a, b in windows)

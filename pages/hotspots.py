@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.hotspots import format_hour_windows
 from geo.store import default_db_url
 from ui.maps import (
     add_legend,
@@ -63,21 +64,6 @@ st.caption(
 )
 
 
-def _hours_text(hours: list[int]) -> str:
-    if not hours:
-        return "no timed reports"
-    hours = sorted(int(h) for h in hours)
-    runs, start, prev = [], hours[0], hours[0]
-    for h in hours[1:] + [None]:  # a handful of hours per hotspot
-        if h is not None and h == prev + 1:
-            prev = h
-            continue
-        runs.append((start, prev + 1))
-        if h is not None:
-            start = prev = h
-    return ", ".join(f"{a:02d}:00–{b % 24:02d}:00" for a, b in runs)
-
-
 table = pd.DataFrame(
     {
         "Hotspot": hot["hotspot_id"],
@@ -89,7 +75,7 @@ table = pd.DataFrame(
                 f"{settings.label(k)} {v}" for k, v in sorted(c.items(), key=lambda kv: -kv[1])[:3]
             )
         ),
-        "Active hours": hot["active_hours"].map(_hours_text),
+        "Active hours": hot["active_hours"].map(format_hour_windows),
         "Team needs": hot["skill"]
         .map({"outreach": "outreach worker", "sharps": "sharps team", "police": "PCSO / police"})
         .fillna(hot["skill"]),
@@ -167,5 +153,5 @@ if not hot.empty:
         )
         st.altair_chart(chart, width="stretch")
         st.caption(
-            f"Active hours (80% of timed reports): {_hours_text(list(row['active_hours']))}."
+            f"Active hours (80% of timed reports): {format_hour_windows(list(row['active_hours']))}."
         )

@@ -383,3 +383,13 @@ def test_point_mode_finds_planted_cluster(settings):
     assert hot.geometry.iloc[:1].to_crs(27700).contains(centre.iloc[0]).all()
     assert math.isnan(top["z"]) and top["segment_ids"] == []
     assert top["active_hours"] == []  # police.uk months have no time of day
+
+
+def test_hour_windows_wrap_past_midnight():
+    from geo.hotspots import format_hour_windows, hour_windows
+
+    assert hour_windows([22, 23, 0, 1, 7]) == [(7, 8), (22, 2)]
+    assert hour_windows([]) == []
+    assert hour_windows(range(24)) == [(0, 0)]
+    assert format_hour_windows([20, 21, 22, 23, 0, 1, 2]) == "20:00–03:00"
+    assert format_hour_windows([]) == "no timed reports"
