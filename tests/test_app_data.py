@@ -13,7 +13,7 @@ def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert not at.exception
     return at
 
@@ -66,3 +66,9 @@ def test_mapping_override_from_the_page():
     at = _import(_app(), "m.csv", content, mapping="category=issue")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accepted"] == "1"
+
+
+def test_no_pages_folder():
+    # A folder named pages/ beside app.py switches Streamlit to its old multipage mode, which
+    # bypasses st.navigation (titles, order, the shared sidebar). Pages live in views/.
+    assert not (PROJECT_ROOT / "pages").exists()

@@ -31,14 +31,14 @@ def _page(path: str) -> AppTest:
 
 
 def test_hotspots_page_empty_store(data_env):
-    at = _page("pages/hotspots.py")
+    at = _page("views/hotspots.py")
     assert any("No reports yet" in i.value for i in at.info)
 
 
 def test_hotspots_page_point_mode_on_police_uk(data_env, police_2022, settings):
     store = Store()
     import_file(police_2022, store=store, settings=settings.with_area(HULL_BBOX))
-    at = _page("pages/hotspots.py")
+    at = _page("views/hotspots.py")
     assert "point mode" in at.caption[0].value
     frames = [d.value for d in at.dataframe]
     ranked = next(f for f in frames if "Hotspot" in f.columns)
@@ -56,7 +56,7 @@ def test_hotspots_page_point_mode_on_police_uk(data_env, police_2022, settings):
 def test_area_page_shows_loaded_network(data_env):
     leeds = shared_file("osm", "leeds-its-example.osm.pbf")
     install_network(StreetNetwork.from_file(leeds), Store())
-    at = _page("pages/area.py")
+    at = _page("views/area.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Street segments"] == "242"
     assert metrics["Length"] == "10.2 km"

@@ -606,7 +606,7 @@ def add_outlines(
             "color": color,
             "weight": weight,
             "opacity": 0.9,
-            "fillOpacity": 0.08,
+            "fillOpacity": 0.3,
             "dashArray": "6 4",
         },
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)

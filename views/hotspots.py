@@ -122,7 +122,9 @@ with right:
         )
     else:
         st.markdown(f"**{len(hot)} hotspots**, ranked by risk")
-        st.dataframe(table, hide_index=True, width="stretch", height=520)
+        st.dataframe(
+            table, hide_index=True, width="stretch", height=min(520, 35 * (len(table) + 1) + 3)
+        )
 
 if not hot.empty:
     st.subheader("When")
