@@ -21,6 +21,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 run: install
+	$(BIN)/beatplan demo --if-empty
 	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
 
 test: system-deps install

@@ -282,7 +282,25 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the demo: the real Helsinki street network and synthetic, labelled reports."""
+    from geo.demo import build_demo
+    from geo.workspace import network_path
+
+    store = _store(args)
+    if args.if_empty and store.count_reports() > 0:
+        return {
+            "skipped": True,
+            "reason": "the database already holds reports",
+            "reports": store.count_reports(),
+        }
+    out = build_demo(store, seed=args.seed, data_dir=network_path().parent)
+    store.audit("demo", f"synthetic demo, seed {args.seed}", n_rows=int(out["reports"]))
+    return {"skipped": False, "synthetic": True, **out}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "demo": cmd_demo,
     "network": cmd_network,
     "hotspots": cmd_hotspots,
     "evaluate": cmd_evaluate,
@@ -335,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("purge", help="delete reports older than the retention period")
     p.add_argument("--older-than", type=int, default=None, metavar="MONTHS")
+
+    p = sub.add_parser("demo", help="build the demo: Helsinki streets, synthetic reports")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--if-empty", action="store_true", help="do nothing when reports exist")
 
     p = sub.add_parser("network", help="load a street network file or download one by place")
     p.add_argument("action", choices=["load", "download"])

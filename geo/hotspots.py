@@ -744,8 +744,11 @@ class _Labeller:
         self.node_seg = _incidence(segments).T.tocsr()  # node -> incident segments
 
     def _names_at(self, node: int, exclude: str) -> list[str]:
+        """Street names at a junction other than ``exclude`` (merged "A / B" names split)."""
         segs = self.node_seg.indices[self.node_seg.indptr[node] : self.node_seg.indptr[node + 1]]
-        return sorted({str(nm) for nm in self.names[segs] if nm and nm != exclude})
+        own = {p.strip() for p in exclude.split(" / ")}
+        parts = {p.strip() for nm in self.names[segs] if nm for p in str(nm).split(" / ")}
+        return sorted(p for p in parts if p and p not in own)
 
     def _ends(self, segs: np.ndarray) -> tuple[int, int] | None:
         """The two nodes of a run of segments farthest apart along it (None for a loop)."""
@@ -955,6 +958,18 @@ def find_hotspots(
         return (empty, table) if return_segments else empty
     sub = adj[hot_idx][:, hot_idx]
     n_comp, comp = connected_components(sub, directed=False)
+    # A "hotspot" of one or two reports on a very short street is noise to a patrol planner.
+    min_reports = int(settings.hotspots.get("min_reports", 5))
+    seg_reports = np.bincount(rep_pos[rep_pos >= 0], minlength=len(segments))
+    comp_reports = np.bincount(comp, weights=seg_reports[hot_idx], minlength=n_comp)
+    big = comp_reports[comp] >= min_reports
+    if not big.all():
+        hot_idx = hot_idx[big]
+        if len(hot_idx) == 0:
+            empty = _empty_hotspots()
+            return (empty, table) if return_segments else empty
+        sub = adj[hot_idx][:, hot_idx]
+        n_comp, comp = connected_components(sub, directed=False)
     seg_group = np.full(len(segments), -1, dtype=np.int64)
     seg_group[hot_idx] = comp
 

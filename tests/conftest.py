@@ -29,6 +29,8 @@ def shared_file(*parts: str) -> Path:
 def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch data/beatplan.db from a test."""
     monkeypatch.setenv("BEATPLAN_DB", str(tmp_path / "test.db"))
+    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
+    monkeypatch.setenv("BEATPLAN_AUTO_DEMO", "0")
 
 
 @pytest.fixture

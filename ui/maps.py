@@ -615,3 +615,59 @@ def add_outlines(
     )
     layer.add_to(m)
     return layer
+
+
+TEAM_COLORS: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
+
+
+def add_routes(m: folium.Map, routes: Sequence[Any]) -> list[str]:
+    """Draw each team's route in its own colour with numbered stops (escaped tooltips).
+
+    Parameters
+    ----------
+    m
+        The map.
+    routes
+        ``planning.routes.TeamRoute`` objects (``team.name``, ``path``, ``stops``).
+
+    Returns
+    -------
+    list of str
+        The colour given to each route, in order.
+    """
+    colors: list[str] = []
+    for k, route in enumerate(routes):  # a handful of teams
+        color = TEAM_COLORS[k % len(TEAM_COLORS)]
+        colors.append(color)
+        group = folium.FeatureGroup(name=escape_text(route.team.name))
+        path = [(lat, lon) for lon, lat in route.path]
+        if len(path) >= 2:
+            folium.PolyLine(
+                path, color=color, weight=5, opacity=0.85, tooltip=escape_text(route.team.name)
+            ).add_to(group)
+        lon0, lat0 = route.team.base
+        folium.CircleMarker(
+            (lat0, lon0),
+            radius=7,
+            color=color,
+            fill=True,
+            fill_opacity=1,
+            tooltip=escape_text(f"{route.team.name}: base"),
+        ).add_to(group)
+        for stop in route.stops:
+            badge = (
+                f'<div style="background:{color};color:#fff;border-radius:50%;width:24px;'
+                f"height:24px;line-height:24px;text-align:center;font:bold 13px sans-serif;"
+                f'border:2px solid #fff;box-shadow:0 0 3px #0006">{int(stop.order)}</div>'
+            )
+            tip = (
+                f"{escape_text(route.team.name)} · stop {int(stop.order)}<br>"
+                f"{escape_text(stop.label)}<br>{stop.arrive:%H:%M}–{stop.leave:%H:%M}"
+            )
+            folium.Marker(
+                (stop.lat, stop.lon),
+                icon=folium.DivIcon(html=badge, icon_size=(24, 24), icon_anchor=(12, 12)),
+                tooltip=tip,
+            ).add_to(group)
+        group.add_to(m)
+    return colors

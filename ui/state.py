@@ -19,6 +19,13 @@ def _store_for(url: str) -> Store:
     return Store(url)
 
 
+def auto_demo_enabled() -> bool:
+    """Whether an empty database gets the demo on first start (``BEATPLAN_AUTO_DEMO``, default on)."""
+    import os
+
+    return os.environ.get("BEATPLAN_AUTO_DEMO", "1").strip().lower() not in ("0", "false", "no")
+
+
 def get_store() -> Store:
     """Return the store for the configured database (one per URL per server process)."""
     return _store_for(default_db_url())

@@ -96,21 +96,22 @@ with left:
     if network is not None:
         add_street_network(m, network.segments)
     if seg_table is not None:
-        risky = (
-            seg_table[seg_table["smoothed_risk"] > 0] if "smoothed_risk" in seg_table else seg_table
-        )
-        col = "smoothed_risk" if "smoothed_risk" in risky else "risk"
-        top = risky.nlargest(3000, col)  # aggregate: at most a few thousand segments drawn
-        cmap = default_colormap(top[col])
-        add_segments_by_value(
-            m,
-            top,
-            column=col,
-            tooltip_fields={"name": "Street", col: "Risk"},
-            colormap=cmap,
-            name="Risk by street",
-        )
-        add_legend(m, cmap, caption="Risk (harm-weighted, recent reports count more)")
+        col = "smoothed_risk"
+        peak = float(seg_table[col].max()) if len(seg_table) else 0.0
+        # Aggregate: only streets with at least 5% of the top risk, at most 3,000 of them.
+        risky = seg_table[seg_table[col] >= 0.05 * peak] if peak > 0 else seg_table.iloc[:0]
+        top = risky.nlargest(3000, col)
+        if len(top):
+            cmap = default_colormap(top[col])
+            add_segments_by_value(
+                m,
+                top,
+                column=col,
+                tooltip_fields={"name": "Street", col: "Risk"},
+                colormap=cmap,
+                name="Risk by street",
+            )
+            add_legend(m, cmap, caption="Risk by street (harm-weighted, recent reports count more)")
     if len(hot):
         add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id", "n_reports": "Reports"})
     st_folium(m, height=560, returned_objects=[], key="hotspot_map", use_container_width=True)

@@ -36,7 +36,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture
 def e2e_env(tmp_path: Path) -> dict[str, str]:
     """Environment for the app under test: a scratch SQLite database, not the one in data/."""
-    return {"BEATPLAN_DB": str(tmp_path / "beatplan-e2e.sqlite")}
+    return {
+        "BEATPLAN_DB": str(tmp_path / "beatplan-e2e.sqlite"),
+        "BEATPLAN_DATA": str(tmp_path),
+        "BEATPLAN_AUTO_DEMO": "0",
+    }
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+"""End-to-end on the demo: first start builds it, the hotspot map draws streets, patrols get routes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from ui.browser import RequestRecorder, save_screenshot, wait_for_app, wait_for_map
+
+pytestmark = pytest.mark.e2e
+APP = PROJECT_ROOT / "app.py"
+
+
+def test_first_start_demo_hotspots_and_patrols(
+    page, streamlit_app, request_recorder: RequestRecorder
+) -> None:
+    url = streamlit_app(APP, env={"BEATPLAN_AUTO_DEMO": "1"})
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    page.goto(url)
+    wait_for_app(page, timeout_ms=240_000)
+    page.get_by_text("these reports are synthetic").first.wait_for(timeout=60_000)
+    frame = wait_for_map(page)
+    streets = frame.locator(".leaflet-overlay-pane svg path")
+    streets.first.wait_for(state="attached", timeout=30_000)
+    assert streets.count() >= 3  # street base layer, risk layer, hotspot outlines
+    assert page.get_by_text(re.compile(r"\d+ hotspots")).first.is_visible()
+    save_screenshot(page, "demo_hotspots")
+
+    page.get_by_role("link", name="Patrols").click()
+    wait_for_app(page, timeout_ms=120_000)
+    page.get_by_role("button", name="Plan patrols").click()
+    wait_for_app(page, timeout_ms=120_000)
+    page.get_by_text("Risk covered").first.wait_for(timeout=60_000)
+    frame = wait_for_map(page)
+    badges = frame.locator(".leaflet-marker-pane .leaflet-marker-icon")
+    badges.first.wait_for(state="attached", timeout=30_000)
+    assert badges.count() >= 3  # numbered stops of the teams
+    save_screenshot(page, "demo_patrols")
+    for team in ("Foot patrol", "Outreach patrol", "Sharps sweep"):
+        heading = page.locator('[data-testid="stMarkdownContainer"]', has_text=team)
+        assert heading.count() >= 1, team
+    request_recorder.assert_local()

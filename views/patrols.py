@@ -1,0 +1,255 @@
+"""Patrols page: edit the teams on shift, plan joint patrol routes, see and download them."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.settings import DATA_DIR
+from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
+from planning.routes import plan_patrols, teams_from_dict
+from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
+from ui.state import (
+    current_hotspots,
+    get_network,
+    get_settings,
+    get_store,
+    sidebar_selection,
+    synthetic_banner,
+)
+
+TEAMS_FILE = DATA_DIR / "demo" / "teams.toml"
+COLUMNS = ["name", "members", "skills", "base", "shift", "day", "mode"]
+
+st.title("Patrols")
+synthetic_banner()
+settings = get_settings()
+store = get_store()
+sel = sidebar_selection()
+network = get_network()
+if network is None:
+    st.info("Load a street network on the Area page first: routes follow real streets.")
+    st.stop()
+if sel.start is None or not sel.categories:
+    st.info("No reports selected: import data, or choose categories in the sidebar.")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False)
+def _teams_file(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+
+
+raw = _teams_file(str(TEAMS_FILE))
+bases: dict[str, list[float]] = {str(k): list(v) for k, v in (raw.get("bases") or {}).items()}
+if not bases:
+    w, s, e, n = network.segments.total_bounds
+    bases = {"Centre": [(w + e) / 2, (s + n) / 2]}
+
+if "team_table" not in st.session_state:
+    rows = []
+    for t in raw.get("team") or []:
+        rows.append(
+            {
+                "name": t.get("name", ""),
+                "members": ", ".join(t.get("members", [])),
+                "skills": ", ".join(t.get("skills", [])),
+                "base": t.get("base_name") or next(iter(bases)),
+                "shift": t.get("shift", "18:00-22:00"),
+                "day": int(t.get("day", 0)),
+                "mode": t.get("mode", "walk"),
+            }
+        )
+    st.session_state.team_table = pd.DataFrame(
+        rows
+        or [
+            {
+                "name": "Foot patrol",
+                "members": "PCSO, PCSO",
+                "skills": "police",
+                "base": next(iter(bases)),
+                "shift": "18:00-22:00",
+                "day": 0,
+                "mode": "walk",
+            }
+        ],
+        columns=COLUMNS,
+    )
+
+st.subheader("Teams on shift")
+edited = st.data_editor(
+    st.session_state.team_table,
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    key="team_editor",
+    column_config={
+        "name": st.column_config.TextColumn("Team", required=True),
+        "members": st.column_config.TextColumn(
+            "Members (roles)", help="Roles, never names: PCSO, Outreach worker…"
+        ),
+        "skills": st.column_config.TextColumn("Skills", help="police, outreach, sharps"),
+        "base": st.column_config.SelectboxColumn("Base", options=list(bases), required=True),
+        "shift": st.column_config.TextColumn("Shift", help="HH:MM-HH:MM; past midnight is fine"),
+        "day": st.column_config.NumberColumn(
+            "Day", help="0 = plan date, 1 = next day", min_value=0, max_value=6, step=1
+        ),
+        "mode": st.column_config.SelectboxColumn("Mode", options=["walk", "cycle", "drive"]),
+    },
+)
+
+c1, c2, c3, c4 = st.columns(4)
+default_day = (sel.end or date.today()) + timedelta(days=1)
+plan_date = c1.date_input("Plan date", value=default_day, format="DD/MM/YYYY")
+dwell = c2.number_input(
+    "Dwell (minutes)",
+    5,
+    60,
+    int(settings.patrols.get("dwell_minutes", 15)),
+    step=5,
+    help="10–15 minute stops deter longest (the Koper curve).",
+)
+limit = c3.number_input("Time limit (s)", 1, 60, int(settings.patrols.get("time_limit_s", 5)))
+go = c4.button("Plan patrols", type="primary", width="stretch")
+
+
+def _split(text: object) -> list[str]:
+    return [p.strip() for p in str(text or "").split(",") if p.strip()]
+
+
+if go:
+    try:
+        hot, mode, _ = current_hotspots(sel)
+        if hot is None or hot.empty:
+            st.warning("No hotspots in the selection to patrol; widen the period or categories.")
+            st.stop()
+        if mode != "network":
+            st.warning(
+                "Routes need street-level hotspots; load a street network that covers "
+                "the reports on the Area page."
+            )
+            st.stop()
+        teams_raw = {
+            "bases": bases,
+            "team": [
+                {
+                    "name": str(r["name"]),
+                    "members": _split(r["members"]),
+                    "skills": _split(r["skills"]),
+                    "base_name": str(r["base"]),
+                    "shift": str(r["shift"]),
+                    "day": int(r["day"] or 0),
+                    "mode": str(r["mode"] or "walk"),
+                }
+                for _, r in edited.dropna(subset=["name"]).iterrows()
+            ],
+        }
+        teams = teams_from_dict(teams_raw, date=plan_date)
+        with st.spinner("Planning routes…"):
+            plan = plan_patrols(
+                network,
+                hot,
+                teams,
+                date=plan_date,
+                dwell_minutes=int(dwell),
+                time_limit_s=float(limit),
+                settings=settings,
+            )
+        body = plan_to_json(plan)
+        store.save_plan(plan_date.isoformat(), json.dumps(body))
+        st.session_state.plan = plan
+        st.session_state.plan_json = body
+        st.session_state.plan_hotspots = hot
+    except ValueError as exc:
+        st.error(f"Could not plan patrols. {exc}")
+
+plan = st.session_state.get("plan")
+if plan is not None:
+    hot = st.session_state.get("plan_hotspots")
+    st.subheader(f"Plan for {plan.date:%A %d %B %Y}")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Risk covered", f"{plan.risk_covered_share:.0%}")
+    m2.metric("Stops", sum(len(r.stops) for r in plan.routes))
+    m3.metric("Hotspots not visited", len(plan.dropped))
+    for w in plan.warnings:
+        st.warning(w)
+    w, s, e, n = network.segments.total_bounds
+    pts = [p for r in plan.routes for p in r.path]
+    if pts:
+        xs, ys = zip(*pts, strict=True)
+        w, s, e, n = min(xs) - 0.003, min(ys) - 0.002, max(xs) + 0.003, max(ys) + 0.002
+    m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
+    add_street_network(m, network.segments)
+    if hot is not None and len(hot):
+        add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id"}, color="#888888", weight=2)
+    colors = add_routes(m, plan.routes)
+    st_folium(m, height=560, returned_objects=[], key="patrol_map", use_container_width=True)
+    for route, color in zip(plan.routes, colors, strict=True):
+        st.markdown(
+            f"<span style='color:{color}'>■</span> **{route.team.name}** · "
+            f"{route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
+            f"{route.distance_m / 1000:.1f} km",
+            unsafe_allow_html=False,
+        )
+        if not route.stops:
+            st.caption("No stop fits this team's shift and skills.")
+            continue
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Stop": [s.order for s in route.stops],
+                    "Hotspot": [s.label for s in route.stops],
+                    "Arrive": [f"{s.arrive:%H:%M}" for s in route.stops],
+                    "Leave": [f"{s.leave:%H:%M}" for s in route.stops],
+                    "Needs": [s.skill for s in route.stops],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if plan.dropped:
+        st.markdown("**Hotspots not visited**")
+        st.dataframe(
+            pd.DataFrame(plan.dropped, columns=["Hotspot", "Where", "Why"]),
+            hide_index=True,
+            width="stretch",
+        )
+    d1, d2, d3 = st.columns(3)
+    stem = f"patrol-plan-{plan.date:%Y-%m-%d}"
+
+    def _audit(kind: str) -> None:
+        store.audit("export", f"patrol plan {kind}", n_rows=len(plan.routes))
+
+    d1.download_button(
+        "Plan (JSON)",
+        json.dumps(plan_to_json(plan), indent=1),
+        file_name=f"{stem}.json",
+        mime="application/json",
+        on_click=_audit,
+        args=("json",),
+    )
+    d2.download_button(
+        "Routes (GeoJSON)",
+        json.dumps(plan_to_geojson(plan)),
+        file_name=f"{stem}.geojson",
+        mime="application/geo+json",
+        on_click=_audit,
+        args=("geojson",),
+    )
+    d3.download_button(
+        "Routes (GPX)",
+        plan_to_gpx(plan),
+        file_name=f"{stem}.gpx",
+        mime="application/gpx+xml",
+        on_click=_audit,
+        args=("gpx",),
+    )
