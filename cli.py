@@ -299,7 +299,133 @@ def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     return {"skipped": False, "synthetic": True, **out}
 
 
+def _write_output(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+
+
+def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
+    """Plan joint patrols for the teams in a TOML file and write JSON, GeoJSON or GPX."""
+    import pandas as pd
+
+    from geo.workspace import compute_hotspots
+    from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
+    from planning.routes import load_teams, plan_patrols
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".json", ".geojson", ".gpx"):
+        msg = f"Cannot write {out.name}: use a .json, .geojson or .gpx file name."
+        raise UserError(msg)
+    store, settings = _store(args), _settings(args)
+    network = _network(args)
+    if network is None:
+        msg = "no street network: load one first with 'beatplan network load FILE' (or 'beatplan demo')"
+        raise UserError(msg)
+    period = store.period()
+    if period is None:
+        msg = "no reports in the database: import partner files first"
+        raise UserError(msg)
+    plan_date = (_date(args.date, "--date") or period[1] + pd.Timedelta(days=1)).date()
+    start = pd.Timestamp(plan_date) - pd.Timedelta(days=args.days)
+    reports = store.reports(start=start, end=pd.Timestamp(plan_date), categories=_categories(args))
+    if reports.empty:
+        msg = f"no reports in the {args.days} days before {plan_date}; widen --days"
+        raise UserError(msg)
+    hot, mode, _ = compute_hotspots(reports, network=network, settings=settings)
+    if mode != "network":
+        msg = "the reports are not on the street network; load a network that covers them"
+        raise UserError(msg)
+    teams = load_teams(args.teams, date=plan_date)
+    plan = plan_patrols(
+        network, hot, teams, date=plan_date, settings=settings, time_limit_s=args.time_limit
+    )
+    body = plan_to_json(plan)
+    store.save_plan(plan_date.isoformat(), json.dumps(body))
+    if suffix == ".json":
+        _write_output(out, json.dumps(body, indent=1))
+    elif suffix == ".geojson":
+        _write_output(out, json.dumps(plan_to_geojson(plan)))
+    else:
+        _write_output(out, plan_to_gpx(plan))
+    store.audit("export", f"patrol plan {suffix[1:]}", n_rows=len(plan.routes))
+    return {
+        "date": plan_date.isoformat(),
+        "teams": len(plan.routes),
+        "stops": sum(len(r.stops) for r in plan.routes),
+        "hotspots": len(hot),
+        "dropped": len(plan.dropped),
+        "risk_covered_share": round(plan.risk_covered_share, 4),
+        "out": str(out),
+    }
+
+
+def cmd_brief(args: argparse.Namespace) -> dict[str, Any]:
+    """Render team briefings for a saved plan as PDF or HTML."""
+    from planning.briefing import briefings_html, html_to_pdf
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        msg = f"Cannot write {out.name}: use a .pdf or .html file name."
+        raise UserError(msg)
+    try:
+        body = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
+        raise UserError(msg) from exc
+    if not isinstance(body, dict) or "teams" not in body:
+        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
+        raise UserError(msg)
+    store = _store(args)
+    network = _network(args)
+    html = briefings_html(
+        body,
+        teams=args.team or None,
+        segments=network.segments if network is not None else None,
+        reports=store.reports(),
+        settings=_settings(args),
+    )
+    _write_output(out, html_to_pdf(html) if out.suffix.lower() == ".pdf" else html)
+    store.audit("export", f"briefing {out.suffix[1:]}", n_rows=len(body["teams"]))
+    return {"teams": len(args.team or body["teams"]), "out": str(out), "bytes": out.stat().st_size}
+
+
+def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
+    """Render the public community impact summary for a period as PDF or HTML."""
+
+    from planning.briefing import html_to_pdf
+    from planning.impact import summary_figures, summary_html
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        msg = f"Cannot write {out.name}: use a .pdf or .html file name."
+        raise UserError(msg)
+    store, settings = _store(args), _settings(args)
+    start, end = _date(args.date_from, "--from"), _date(args.date_to, "--to")
+    reports = store.reports()
+    if reports.empty:
+        msg = "no reports in the database: import partner files first"
+        raise UserError(msg)
+    figs = summary_figures(
+        reports,
+        start=start,
+        end=end,
+        settings=settings,
+        categories=_categories(args),
+    )
+    html = summary_html(figs, settings=settings)
+    _write_output(out, html_to_pdf(html) if out.suffix.lower() == ".pdf" else html)
+    store.audit("export", f"community summary {out.suffix[1:]}", n_rows=0)
+    return {"out": str(out), "bytes": out.stat().st_size, "figures": figs.to_public_dict()}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "plan": cmd_plan,
+    "brief": cmd_brief,
+    "summary": cmd_summary,
     "demo": cmd_demo,
     "network": cmd_network,
     "hotspots": cmd_hotspots,
@@ -388,6 +514,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", nargs="*", default=None, metavar="FILE")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--area", default=None, help="min_lon,min_lat,max_lon,max_lat")
+
+    p = sub.add_parser("plan", help="plan joint patrol routes for the teams in a TOML file")
+    p.add_argument("--teams", required=True, metavar="F.toml")
+    p.add_argument(
+        "--date", default=None, help="plan date (default: the day after the last report)"
+    )
+    p.add_argument("--days", type=int, default=90, help="hotspots from this many days before")
+    p.add_argument("--categories", nargs="*", default=None, help="category slugs")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--out", required=True, help="output .json, .geojson or .gpx")
+
+    p = sub.add_parser("brief", help="render team briefings for a plan as PDF or HTML")
+    p.add_argument("--plan", required=True, metavar="F.json")
+    p.add_argument("--team", nargs="*", default=None, help="only these teams")
+    p.add_argument("--out", required=True, help="output .pdf or .html")
+
+    p = sub.add_parser("summary", help="render the community impact summary as PDF or HTML")
+    p.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    p.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    p.add_argument("--categories", nargs="*", default=None, help="category slugs")
+    p.add_argument("--out", required=True, help="output .pdf or .html")
 
     for extra in _EXTRA_PARSERS:
         extra(sub)

@@ -109,6 +109,8 @@ _BRIEFING_TEMPLATE = """
     <img src="{{ map_uri }}" alt="Route map for {{ team }}">
     <figcaption>Route from base (B) through the numbered stops. Street network &copy; OpenStreetMap contributors where loaded from OSM.</figcaption>
   </figure>
+  {% elif not stops %}
+  <p class="muted">No stop in this plan for this team, so there is no route map.</p>
   {% else %}
   <p class="muted">No street network is loaded, so there is no map; use the stop list below.</p>
   {% endif %}

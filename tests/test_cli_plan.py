@@ -1,0 +1,168 @@
+"""CLI tests on the demo: beatplan demo, plan (JSON/GeoJSON/GPX), brief (PDF/HTML), summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import gpxpy
+import pytest
+
+from cli import main
+from tests.conftest import PROJECT_ROOT
+
+TEAMS = PROJECT_ROOT / "data" / "demo" / "teams.toml"
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BEATPLAN_DB", str(path / "demo.db"))
+    mp.setenv("BEATPLAN_DATA", str(path))
+    assert main(["demo", "--seed", "7"]) == 0
+    yield path
+    mp.undo()
+
+
+def run(args, capsys, env):
+    import os
+
+    os.environ["BEATPLAN_DB"] = str(env / "demo.db")
+    os.environ["BEATPLAN_DATA"] = str(env)
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if code == 0 and out.strip() else None), err
+
+
+def test_demo_is_idempotent_and_labelled(demo_env, capsys):
+    code, out, _ = run(["demo", "--if-empty"], capsys, demo_env)
+    assert code == 0 and out["skipped"] is True and out["reports"] >= 9000
+    assert (demo_env / "demo" / "SYNTHETIC-DEMO-reports-seed7.csv").is_file()
+
+
+def test_plan_json_geojson_gpx(demo_env, capsys):
+    code, out, err = run(
+        ["plan", "--teams", str(TEAMS), "--time-limit", "2", "--out", str(demo_env / "plan.json")],
+        capsys,
+        demo_env,
+    )
+    assert code == 0, err
+    assert out["teams"] == 3 and out["stops"] >= 3 and 0 < out["risk_covered_share"] <= 1
+    body = json.loads((demo_env / "plan.json").read_text())
+    names = [t["name"] for t in body["teams"]]
+    assert names == ["Foot patrol", "Outreach patrol", "Sharps sweep"]
+    for team in body["teams"]:
+        for stop in team["stops"]:
+            # A welfare (outreach) stop only goes to a team with an outreach worker.
+            assert stop["skill"] in team["skills"]
+    code, out, _ = run(
+        ["plan", "--teams", str(TEAMS), "--time-limit", "2", "--out", str(demo_env / "plan.gpx")],
+        capsys,
+        demo_env,
+    )
+    gpx = gpxpy.parse((demo_env / "plan.gpx").read_text())
+    assert code == 0 and len(gpx.waypoints) == out["stops"]
+    code, out, _ = run(
+        [
+            "plan",
+            "--teams",
+            str(TEAMS),
+            "--time-limit",
+            "2",
+            "--out",
+            str(demo_env / "plan.geojson"),
+        ],
+        capsys,
+        demo_env,
+    )
+    fc = json.loads((demo_env / "plan.geojson").read_text())
+    assert code == 0 and fc["type"] == "FeatureCollection"
+
+
+def test_plan_bad_output_name(demo_env, capsys):
+    code, _, err = run(
+        ["plan", "--teams", str(TEAMS), "--out", str(demo_env / "p.txt")], capsys, demo_env
+    )
+    assert code == 2 and ".gpx" in err
+
+
+def test_brief_pdf_and_html(demo_env, capsys):
+    if not (demo_env / "plan.json").exists():
+        run(
+            [
+                "plan",
+                "--teams",
+                str(TEAMS),
+                "--time-limit",
+                "2",
+                "--out",
+                str(demo_env / "plan.json"),
+            ],
+            capsys,
+            demo_env,
+        )
+    code, _, err = run(
+        ["brief", "--plan", str(demo_env / "plan.json"), "--out", str(demo_env / "brief.pdf")],
+        capsys,
+        demo_env,
+    )
+    assert code == 0, err
+    text = subprocess.run(
+        ["pdftotext", str(demo_env / "brief.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Outreach patrol" in text and "Sharps sweep" in text and "Debrief" in text
+    code, _out, _ = run(
+        [
+            "brief",
+            "--plan",
+            str(demo_env / "plan.json"),
+            "--team",
+            "Sharps sweep",
+            "--out",
+            str(demo_env / "brief.html"),
+        ],
+        capsys,
+        demo_env,
+    )
+    html = (demo_env / "brief.html").read_text()
+    assert code == 0 and "Sharps sweep" in html and "Foot patrol" not in html
+    bad = demo_env / "notplan.json"
+    bad.write_text("[1, 2]")
+    code, _, err = run(
+        ["brief", "--plan", str(bad), "--out", str(demo_env / "b.pdf")], capsys, demo_env
+    )
+    assert code == 2 and "not a plan" in err
+
+
+def test_summary_pdf(demo_env, capsys):
+    import pandas as pd
+
+    from geo.store import Store
+
+    store = Store(str(demo_env / "demo.db"))
+    last = store.period()[1]
+    start = (last - pd.DateOffset(months=1)).replace(day=1)
+    code, _out, err = run(
+        [
+            "summary",
+            "--from",
+            f"{start:%Y-%m-%d}",
+            "--to",
+            f"{last:%Y-%m-%d}",
+            "--out",
+            str(demo_env / "summary.pdf"),
+        ],
+        capsys,
+        demo_env,
+    )
+    assert code == 0, err
+    text = subprocess.run(
+        ["pdftotext", str(demo_env / "summary.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Community impact summary" in text
+    log = store.audit_log()
+    assert {"export", "demo", "plan"} <= set(log["action"])
