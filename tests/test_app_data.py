@@ -72,3 +72,22 @@ def test_no_pages_folder():
     # A folder named pages/ beside app.py switches Streamlit to its old multipage mode, which
     # bypasses st.navigation (titles, order, the shared sidebar). Pages live in views/.
     assert not (PROJECT_ROOT / "pages").exists()
+
+
+def test_upload_snaps_to_the_loaded_network(tmp_path):
+    from geo.store import Store
+    from geo.streets import StreetNetwork
+    from geo.workspace import install_network
+    from tests.conftest import shared_file
+
+    net = StreetNetwork.from_file(shared_file("osm", "leeds-its-example.osm.pbf"))
+    install_network(net, Store())
+    mid = net.segments.geometry.iloc[0].interpolate(0.5, normalized=True)
+    content = (
+        f"date,time,category,lat,lon\n2024-01-05,21:00,asb,{mid.y:.6f},{mid.x:.6f}\n"
+        "2024-01-05,21:00,asb,53.9,-1.4\n"
+    ).encode()
+    at = _import(_app(), "leeds.csv", content)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accepted"] == "2"
+    assert metrics["Off the street network"] == "1"

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.errors import BeatplanError
 from geo.ingest import ImportSummary, import_file, rejects_csv
-from ui.state import SOURCES, get_settings, get_store, synthetic_banner
+from ui.state import SOURCES, get_network, get_settings, get_store, synthetic_banner
 
 FIELD_LABELS = {
     "datetime": "Date / time",
@@ -83,6 +83,7 @@ if submitted:
                     source=source,
                     mapping=_parse_mapping(mapping_text),
                     settings=settings,
+                    network=get_network(),
                     rejects_dir=None,
                 )
             st.session_state.last_import = summary
