@@ -1,0 +1,266 @@
+"""Benchmark: first run and sidebar rerun of every app page on the demo vs a bare Streamlit run."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TMP = Path(tempfile.mkdtemp(prefix="beatplan-bench-app-"))
+# The environment must be set before any project module reads it.
+os.environ["BEATPLAN_DB"] = str(TMP / "bench.db")
+os.environ["BEATPLAN_DATA"] = str(TMP)
+os.environ["BEATPLAN_AUTO_DEMO"] = "0"
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from geo.demo import build_demo  # noqa: E402
+from geo.store import Store  # noqa: E402
+
+REPEATS = 3
+TIMEOUT_S = 120
+GOAL_FIRST_S = 3.0
+GOAL_RERUN_S = 1.0
+PAGES = ("data", "area", "hotspots", "patrols", "briefings", "community", "settings")
+BARE_APP = 'import streamlit as st\nst.write("x")'
+# The main action of a page, timed as a click after its first run (button label).
+ACTIONS = {"patrols": "Plan patrols"}
+
+
+def _timed(at: AppTest) -> float:
+    """Run an AppTest once and return the wall seconds.
+
+    Parameters
+    ----------
+    at
+        The app under test.
+
+    Returns
+    -------
+    float
+        Wall seconds of ``at.run()``.
+    """
+    t0 = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - t0
+    if at.exception:
+        msg = f"the page raised: {at.exception[0].value}"
+        raise RuntimeError(msg)
+    return elapsed
+
+
+def _fresh(page: str) -> AppTest:
+    """A fresh AppTest of ``app.py`` already pointed at ``views/{page}.py``.
+
+    Parameters
+    ----------
+    page
+        The page's file stem.
+
+    Returns
+    -------
+    AppTest
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    # Every url_path equals the file stem, so switching before the first run works.
+    return at.switch_page(f"views/{page}.py")
+
+
+def _click(at: AppTest, label: str) -> None:
+    """Click the button labelled ``label`` (the next run carries the click).
+
+    Parameters
+    ----------
+    at
+        An AppTest that has run a page.
+    label
+        The button's label.
+    """
+    button = next(b for b in at.button if b.label == label)
+    button.click()
+
+
+def listed_pages() -> list[str]:
+    """The pages of :data:`PAGES` that exist and that ``app.py``'s navigation lists.
+
+    Returns
+    -------
+    list of str
+    """
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    return [p for p in PAGES if (ROOT / "views" / f"{p}.py").is_file() and f"views/{p}.py" in app]
+
+
+def bare_run() -> float:
+    """Median wall seconds of a fresh one-line Streamlit script (the cost of Streamlit itself).
+
+    Returns
+    -------
+    float
+    """
+    times = []
+    for _ in range(REPEATS):
+        at = AppTest.from_string(BARE_APP, default_timeout=TIMEOUT_S)
+        times.append(_timed(at))
+    return statistics.median(times)
+
+
+def change_selection(at: AppTest, k: int) -> str:
+    """Change the sidebar so the next run is a cache miss: drop one category, nudge the period.
+
+    Parameters
+    ----------
+    at
+        An AppTest that has run a page.
+    k
+        A counter making every changed selection unique in this process.
+
+    Returns
+    -------
+    str
+        What was changed ("" when the page has no shared sidebar selection).
+    """
+    try:
+        cats = at.sidebar.multiselect(key="sel_categories")
+    except KeyError:
+        return ""
+    chosen = list(cats.value)
+    if len(chosen) > 1:
+        cats.set_value([c for i, c in enumerate(chosen) if i != k % len(chosen)])
+    try:
+        period = at.sidebar.date_input(key="sel_period")
+        start, end = period.value
+        if (end - start).days > k + 1:
+            period.set_value((start + timedelta(days=k + 1), end))
+    except (KeyError, TypeError, ValueError):
+        pass
+    return "category -1, start +k days"
+
+
+def measure_page(page: str, counter: list[int]) -> dict[str, float | str]:
+    """First run (fresh AppTest, warm process caches) and sidebar rerun medians of one page.
+
+    Parameters
+    ----------
+    page
+        The page's file stem.
+    counter
+        A one-item list used to make each changed selection unique.
+
+    Returns
+    -------
+    dict
+        ``{"first_s", "rerun_s", "action_s", "rerun_kind"}``.
+    """
+    firsts, actions, reruns, kind = [], [], [], ""
+    for _ in range(REPEATS):
+        at = _fresh(page)
+        firsts.append(_timed(at))
+        if page in ACTIONS:
+            _click(at, ACTIONS[page])
+            actions.append(_timed(at))
+        counter[0] += 1
+        kind = change_selection(at, counter[0])
+        reruns.append(_timed(at))
+    return {
+        "first_s": statistics.median(firsts),
+        "rerun_s": statistics.median(reruns),
+        "action_s": statistics.median(actions) if actions else None,
+        "rerun_kind": kind or "plain rerun (no sidebar selection)",
+    }
+
+
+def cold_hotspots() -> float:
+    """Median wall seconds of the Hotspots page after clearing every Streamlit cache.
+
+    Returns
+    -------
+    float
+    """
+    times = []
+    for _ in range(REPEATS):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        times.append(_timed(_fresh("hotspots")))
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Build the demo, time every page and print the table and the JSON line."""
+    warnings.filterwarnings("ignore")
+    t0 = time.perf_counter()
+    store = Store()
+    demo = build_demo(store, data_dir=TMP)
+    n_reports = store.count_reports()
+    store.dispose()
+    build_s = time.perf_counter() - t0
+
+    bare = bare_run()
+    cold = cold_hotspots()
+    pages = listed_pages()
+    counter = [0]
+    results = {page: measure_page(page, counter) for page in pages}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(
+        f"Demo: {n_reports:,} reports on {demo['segments']:,} segments (built in {build_s:.1f} s)"
+    )
+    print(f"Bare Streamlit run (peer): {bare:.3f} s; medians of {REPEATS} repeats\n")
+    header = (
+        f"{'page':<22}{'first run s':>12}{'rerun s':>10}{'action s':>10}"
+        f"  {'first<3s':>8}  {'rerun<1s':>8}  met?"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = [("hotspots (cold caches)", cold, None, None)]
+    rows += [(p, r["first_s"], r["rerun_s"], r["action_s"]) for p, r in results.items()]
+    for name, first, rerun, action in rows:
+        ok_first = first < GOAL_FIRST_S
+        ok_rerun = rerun is None or rerun < GOAL_RERUN_S
+        rerun_txt = f"{rerun:>10.3f}" if rerun is not None else f"{'-':>10}"
+        action_txt = f"{action:>10.3f}" if action is not None else f"{'-':>10}"
+        print(
+            f"{name:<22}{first:>12.3f}{rerun_txt}{action_txt}  {'yes' if ok_first else 'NO':>8}  "
+            f"{('yes' if ok_rerun else 'NO') if rerun is not None else '-':>8}  "
+            f"{'yes' if ok_first and ok_rerun else 'NO'}"
+        )
+    for p, r in results.items():
+        print(f"  rerun of {p}: {r['rerun_kind']}")
+    for p, label in ACTIONS.items():
+        print(f"  action of {p}: click '{label}' (no speed goal; bounded by the solver limit)")
+
+    ours = max(r["first_s"] for r in results.values())
+    out = {
+        "benchmark": "app",
+        "pages": {
+            p: {
+                "first_s": round(r["first_s"], 4),
+                "rerun_s": round(r["rerun_s"], 4),
+                **({"action_s": round(r["action_s"], 4)} if r["action_s"] is not None else {}),
+            }
+            for p, r in results.items()
+        },
+        "hotspots_cold_s": round(cold, 4),
+        "ours_s": round(ours, 4),
+        "peer_s": round(bare, 4),
+        "ratio": round(ours / bare, 2),
+        "peak_mb": round(peak_mb, 1),
+        "reports": int(n_reports),
+        "segments": int(demo["segments"]),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
