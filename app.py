@@ -32,6 +32,7 @@ PAGES = [
         icon=":material/groups:",
         url_path="community",
     ),
+    st.Page("views/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 
 store = get_store()
