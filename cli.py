@@ -422,7 +422,37 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
     return {"out": str(out), "bytes": out.stat().st_size, "figures": figs.to_public_dict()}
 
 
+def cmd_track(args: argparse.Namespace) -> dict[str, Any]:
+    """Match GPX tracks to a plan's hotspots: visits, minutes, done / short / missed."""
+    from planning.export import plan_from_json
+    from planning.tracking import (
+        clean_track,
+        hotspot_visits,
+        match_plan,
+        plan_stop_hotspots,
+        read_tracks,
+    )
+
+    try:
+        plan = plan_from_json(json.loads(Path(args.plan).read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
+        raise UserError(msg) from exc
+    fixes = read_tracks([Path(p) for p in args.files], plan=plan)
+    warnings = list(fixes.attrs.get("warnings", []))
+    clean = clean_track(fixes)
+    visits = hotspot_visits(clean, plan_stop_hotspots(plan), buffer_m=args.buffer)
+    matched = match_plan(visits, plan)
+    return {
+        "tracks": int(fixes["track"].nunique()),
+        "visits": json.loads(visits.to_json(orient="records", date_format="iso")),
+        "plan": json.loads(matched.to_json(orient="records", date_format="iso")),
+        "warnings": warnings,
+    }
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "track": cmd_track,
     "plan": cmd_plan,
     "brief": cmd_brief,
     "summary": cmd_summary,
@@ -535,6 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", required=True, metavar="DATE")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--out", required=True, help="output .pdf or .html")
+
+    p = sub.add_parser("track", help="dosage per hotspot from GPX tracks against a plan")
+    p.add_argument("files", nargs="+", metavar="GPX")
+    p.add_argument("--plan", required=True, metavar="F.json")
+    p.add_argument("--buffer", type=float, default=25.0, help="metres around a stop (default 25)")
 
     for extra in _EXTRA_PARSERS:
         extra(sub)

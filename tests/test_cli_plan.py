@@ -166,3 +166,43 @@ def test_summary_pdf(demo_env, capsys):
     assert "Community impact summary" in text
     log = store.audit_log()
     assert {"export", "demo", "plan"} <= set(log["action"])
+
+
+def test_track_matches_a_synthetic_walk_to_the_plan(demo_env, capsys):
+    from planning.export import plan_from_json
+    from planning.tracking import synthetic_track
+
+    if not (demo_env / "plan.json").exists():
+        run(
+            [
+                "plan",
+                "--teams",
+                str(TEAMS),
+                "--time-limit",
+                "2",
+                "--out",
+                str(demo_env / "plan.json"),
+            ],
+            capsys,
+            demo_env,
+        )
+    plan = plan_from_json(json.loads((demo_env / "plan.json").read_text()))
+    team = next(r for r in plan.routes if len(r.stops) >= 2)
+    first, second = team.stops[0].hotspot_id, team.stops[1].hotspot_id
+    gpx = synthetic_track(plan, team.team.name, seed=3, pause_at={second: 0})
+    path = demo_env / "walk.gpx"
+    path.write_text(gpx)
+    code, out, err = run(
+        ["track", str(path), "--plan", str(demo_env / "plan.json")], capsys, demo_env
+    )
+    assert code == 0, err
+    visited = {v["hotspot_id"]: v["minutes"] for v in out["visits"]}
+    assert visited[first] == pytest.approx(plan.dwell_minutes, abs=2.5)
+    assert second not in visited  # walked straight past: not a visit
+    rows = {(r["team"], r["hotspot_id"]): r["status"] for r in out["plan"]}
+    assert rows[(team.team.name, first)] == "done"
+    assert rows[(team.team.name, second)] == "missed"
+    bad = demo_env / "bad.gpx"
+    bad.write_text("<gpx>not really")
+    code, _, err = run(["track", str(bad), "--plan", str(demo_env / "plan.json")], capsys, demo_env)
+    assert code == 2 and "Traceback" not in err

@@ -1,0 +1,230 @@
+"""Tracking page: GPX tracks or manual entries turned into patrol dosage per hotspot, against the plan."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from planning.export import plan_from_json
+from planning.tracking import (
+    clean_track,
+    dosage_by_week,
+    hotspot_visits,
+    log_patrol,
+    match_plan,
+    patrol_log,
+    plan_stop_hotspots,
+    read_tracks,
+    save_visits,
+    synthetic_track,
+)
+from ui.maps import add_outlines, add_street_network, base_map, escape_text, tile_options
+from ui.state import get_network, get_settings, get_store, synthetic_banner
+
+TRACK_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
+STATUS_LABELS = {"done": "Done", "short": "Short", "missed": "Missed"}
+
+st.title("Tracking")
+st.caption(
+    "How long teams actually spent in each hotspot against the plan: a 10–15 minute stop "
+    "deters; a walk or drive past barely does. Tracks are reduced to visits and never stored."
+)
+synthetic_banner()
+settings = get_settings()
+store = get_store()
+try:
+    network = get_network()
+except Exception:  # a broken network file must not break this page
+    network = None
+
+
+def _current_plan():  # -> PatrolPlan | None
+    plan = st.session_state.get("plan")
+    if plan is None and st.session_state.get("plan_json"):
+        try:
+            plan = plan_from_json(st.session_state["plan_json"])
+        except ValueError as exc:
+            st.error(f"The patrol plan in this session cannot be read. {exc}")
+            return None
+    return plan
+
+
+plan = _current_plan()
+visits = pd.DataFrame()
+hot = None
+if plan is None:
+    st.info(
+        "No patrol plan yet: plan patrols on the Patrols page first, then upload the teams' "
+        "GPX tracks here to compare what was done with what was planned. Teams without GPS "
+        "can still record patrols by hand below."
+    )
+else:
+    hot = st.session_state.get("plan_hotspots")
+    if hot is None or len(hot) == 0:
+        hot = plan_stop_hotspots(plan)
+    teams = [r.team.name for r in plan.routes]
+    st.subheader(f"Plan for {plan.date:%A %d %B %Y}")
+    c1, c2 = st.columns([2, 1])
+    team = c1.selectbox("Team whose tracks these are", teams, key="track_team")
+    files = c1.file_uploader(
+        "GPX tracks from the patrol", type=["gpx"], accept_multiple_files=True, key="track_files"
+    )
+    c2.write("")
+    if c2.button("Use a demo track", help="A synthetic walk along this team's planned route"):
+        try:
+            gpx = synthetic_track(plan, team, seed=7)
+            st.session_state.tracking_demo = (f"demo-{team}.gpx", gpx.encode("utf-8"), team)
+        except ValueError as exc:
+            st.error(str(exc))
+    items = [(f.name, f.getvalue()) for f in files or []]
+    demo = st.session_state.get("tracking_demo")
+    if demo is not None and demo[2] == team:
+        items.append((demo[0], demo[1]))
+        st.caption("Using a synthetic demo track: it describes no real patrol.")
+    fixes = pd.DataFrame()
+    if items:
+        route = next(r for r in plan.routes if r.team.name == team)
+        try:
+            fixes = read_tracks(items, plan=plan)
+            for warning in fixes.attrs.get("warnings", []):
+                st.warning(warning)
+            fixes = clean_track(fixes, mode=route.team.mode)
+            segments = network.segments if network is not None else None
+            visits = hotspot_visits(fixes, hot, segments)
+            visits["team"] = team
+        except (ValueError, FileNotFoundError) as exc:
+            st.error(f"Could not read the track. {exc}")
+            fixes = pd.DataFrame()
+            visits = pd.DataFrame()
+        except Exception:  # never show a traceback for a bad upload
+            st.error("Could not read the track; check it is a GPX file recorded by the device.")
+            fixes = pd.DataFrame()
+            visits = pd.DataFrame()
+
+    if not fixes.empty:
+        w, s, e, n = (
+            fixes["lon"].min() - 0.002,
+            fixes["lat"].min() - 0.001,
+            fixes["lon"].max() + 0.002,
+            fixes["lat"].max() + 0.001,
+        )
+        m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
+        if network is not None:
+            add_street_network(m, network.segments)
+        add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id"}, color="#888888", weight=2)
+        if not visits.empty:
+            seen = hot[hot["hotspot_id"].isin(visits["hotspot_id"])]
+            add_outlines(
+                m,
+                seen,
+                tooltip_fields={"hotspot_id": "Id"},
+                name="Visited hotspots",
+                color="#2ca02c",
+                weight=6,
+            )
+        for k, (name, grp) in enumerate(fixes.groupby(["track", "segment"], sort=False)):
+            folium.PolyLine(
+                list(zip(grp["lat"], grp["lon"], strict=True)),
+                color=TRACK_COLORS[k % len(TRACK_COLORS)],
+                weight=3,
+                opacity=0.8,
+                tooltip=escape_text(f"{team}: {name[0]}"),
+            ).add_to(m)
+        st_folium(m, height=480, returned_objects=[], key="track_map", use_container_width=True)
+
+    if items:
+        table = match_plan(visits, plan)
+        table = table[table["team"] == team]
+        st.subheader("Planned and delivered minutes")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Team": table["team"],
+                    "Stop": table["order"],
+                    "Hotspot": table["label"],
+                    "Planned arrival": table["planned_arrive"].dt.strftime("%H:%M"),
+                    "Planned (min)": table["planned_minutes"].round(0),
+                    "Delivered (min)": table["delivered_minutes"],
+                    "Status": table["status"].map(STATUS_LABELS),
+                    "Arrived (min late)": table["arrival_delta_min"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="dosage_table",
+        )
+        done = int((table["status"] == "done").sum())
+        st.caption(
+            f"{done} of {len(table)} planned stops delivered in full (at least 80% of the "
+            "planned dwell). Visits under 2 minutes count as passing by."
+        )
+        if not visits.empty:
+            extra = visits[~visits["hotspot_id"].isin(table["hotspot_id"])]
+            if len(extra):
+                st.caption(f"Also {len(extra)} visit(s) to hotspots outside this team's plan.")
+            if st.button("Save these visits to the patrol log", type="primary"):
+                try:
+                    n_saved = 0
+                    for name, grp in visits.groupby("track", sort=False):
+                        n_saved += save_visits(store, grp, team=team, source_file=str(name))
+                    st.success(f"Saved {n_saved} visit(s); the track itself is not kept.")
+                except Exception:
+                    st.error("Could not save the visits to the database; try again.")
+
+st.subheader("Record a patrol by hand")
+with st.form("manual_log", clear_on_submit=True):
+    f1, f2, f3, f4 = st.columns(4)
+    team_names = [r.team.name for r in plan.routes] if plan is not None else []
+    m_team = f1.text_input("Team", value=team_names[0] if team_names else "")
+    m_date = f2.date_input("Date", value=plan.date if plan is not None else date.today())
+    if hot is not None and len(hot):
+        options = dict(zip(hot["hotspot_id"].astype(str), hot["label"].astype(str), strict=True))
+        m_hot = f3.selectbox(
+            "Hotspot", list(options), format_func=lambda h: f"{h}: {options.get(h, '')}"
+        )
+    else:
+        m_hot = f3.text_input("Hotspot id", help="As shown on the Hotspots page, e.g. H01")
+    m_min = f4.number_input("Minutes", min_value=1, max_value=720, value=15, step=5)
+    if st.form_submit_button("Save patrol"):
+        try:
+            log_patrol(store, team=m_team, date=m_date, hotspot_id=m_hot, minutes=m_min)
+            st.success("Patrol recorded.")
+        except ValueError as exc:
+            st.error(str(exc))
+        except Exception:
+            st.error("Could not save the patrol to the database; try again.")
+
+st.subheader("Dosage over the weeks")
+try:
+    log = patrol_log(store)
+except Exception:
+    log = pd.DataFrame()
+    st.error("Could not read the patrol log from the database.")
+if log.empty:
+    st.caption("No patrols recorded yet: save a track's visits or record a patrol by hand.")
+else:
+    weekly = dosage_by_week(log)
+    chart = weekly.pivot_table(
+        index="week", columns="hotspot_id", values="minutes", aggfunc="sum", fill_value=0
+    )
+    chart.index = chart.index.strftime("%d %b %Y")
+    st.bar_chart(chart, y_label="Minutes in hotspot", x_label="Week starting")
+    st.dataframe(
+        log[["date", "team", "hotspot_id", "minutes", "source_file"]]
+        .sort_values("date", ascending=False)
+        .rename(
+            columns={
+                "date": "Date",
+                "team": "Team",
+                "hotspot_id": "Hotspot",
+                "minutes": "Minutes",
+                "source_file": "From",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
