@@ -24,8 +24,12 @@ run: install
 	$(BIN)/beatplan demo --if-empty
 	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
 
+# The store tests also run against PostgreSQL: scripts/postgres.sh installs Debian's server when
+# missing, starts a private cluster on 127.0.0.1 and prints its URL (a URL already in
+# BEATPLAN_TEST_PG_URL wins). Without one they skip, except in CI, where they fail.
 test: system-deps install
-	$(BIN)/python -m pytest
+	BEATPLAN_TEST_PG_URL="$${BEATPLAN_TEST_PG_URL:-$$(bash scripts/postgres.sh || true)}" \
+		$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

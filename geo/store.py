@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -78,12 +77,89 @@ plans = sa.Table(
 REPORT_FIELDS = [c.name for c in reports.columns]
 AUDIT_ACTIONS = ("import", "export", "purge", "delete", "view", "plan", "network", "demo", "role")
 
-_SQLITE_AUDIT_GUARD = (
-    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-)
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATION_LOCK_KEY = 7_311_968_842  # any constant: pg_advisory_xact_lock serialises migrations
+_HEADS: dict[str, tuple[str, ...]] = {}
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    """Build the Alembic configuration of the store in code (no ``alembic.ini`` needed).
+
+    Parameters
+    ----------
+    connection
+        The connection to migrate; ``migrations/env.py`` uses it as it is.
+
+    Returns
+    -------
+    alembic.config.Config
+    """
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migration_heads(cfg: Any | None = None) -> tuple[str, ...]:
+    """Return the head revisions of the migrations (cached per script folder).
+
+    Parameters
+    ----------
+    cfg
+        An Alembic configuration; by default :func:`alembic_config`.
+
+    Returns
+    -------
+    tuple of str
+    """
+    from alembic.script import ScriptDirectory
+
+    cfg = cfg or alembic_config()
+    key = cfg.get_main_option("script_location")
+    if key not in _HEADS:
+        _HEADS[key] = tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
+    return _HEADS[key]
+
+
+def lock_for_migration(conn: sa.Connection) -> None:
+    """Start a transaction on ``conn`` that no other migration can run beside.
+
+    PostgreSQL takes a transaction-scoped advisory lock; SQLite takes the write lock
+    (``BEGIN IMMEDIATE``). Both are released by the commit or rollback.
+
+    Parameters
+    ----------
+    conn
+        A connection with no transaction begun.
+    """
+    name = conn.dialect.name
+    if name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+    elif name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def normalise_url(url: str) -> str:
+    """Turn a bare path into an SQLite URL and ``postgresql://`` into the psycopg 3 driver.
+
+    Parameters
+    ----------
+    url
+        An SQLAlchemy URL or a file path.
+
+    Returns
+    -------
+    str
+    """
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def default_db_url() -> str:
@@ -128,43 +204,70 @@ class Store:
 
     def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
         url = str(url) if url is not None else default_db_url()
-        if "://" not in url:
-            url = f"sqlite:///{Path(url).resolve()}"
+        url = normalise_url(url)
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-            self.engine: Engine = sa.create_engine(url, connect_args=connect_args)
+            if url.startswith("sqlite"):
+                self.engine: Engine = sa.create_engine(url, connect_args={"timeout": 30})
+            else:
+                self.engine = sa.create_engine(url, pool_pre_ping=True)
         except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
-            msg = f"Cannot open the database {url!r}: {exc}. Check --db or BEATPLAN_DB."
+            msg = f"Cannot open the database {_safe_url(url)!r}: {exc}. Check --db or BEATPLAN_DB."
             raise ValueError(msg) from exc
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._create_schema()
 
     def _create_schema(self) -> None:
-        """Create missing tables; tolerate another process creating them at the same moment."""
-        for attempt in range(5):
-            try:
-                metadata.create_all(self.engine)
-                if self.is_sqlite:
-                    with self.engine.begin() as conn:
-                        for stmt in _SQLITE_AUDIT_GUARD:
-                            conn.exec_driver_sql(stmt)
-                return
-            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
-                if "already exists" in str(exc) or "duplicate" in str(exc).lower():
-                    continue
-                if "locked" in str(exc) and attempt < 4:
-                    time.sleep(0.2 * (attempt + 1))
-                    continue
-                msg = (
-                    f"Cannot open the database {self.url!r}; check the path or server and "
-                    "try again."
-                )
-                raise ValueError(msg) from exc
-        metadata.create_all(self.engine)
+        """Bring the schema up to date: Alembic migrations, then tables other modules add.
+
+        Migrations (``migrations/versions``) own ``batches``, ``reports``, ``audit`` and
+        ``plans``. Tables that other modules define on :data:`metadata` (e.g. ``patrol_logs``
+        in :mod:`planning.tracking`) are created with ``metadata.create_all`` when missing;
+        a change to one of them needs a migration. Both run under one lock, so processes
+        that open a new store at the same moment wait for each other instead of failing.
+        """
+        try:
+            with self.engine.connect() as conn:
+                if self._schema_is_current(conn):
+                    return
+            with self.engine.connect() as conn:
+                lock_for_migration(conn)
+                from alembic import command
+
+                command.upgrade(alembic_config(conn), "head")
+                metadata.create_all(conn)
+                conn.commit()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.InterfaceError) as exc:
+            msg = (
+                f"Cannot open the database {_safe_url(self.url)!r}; check the path or server "
+                f"and try again ({str(exc.orig or exc).strip().splitlines()[0]})."
+            )
+            raise ValueError(msg) from exc
+        except Exception as exc:
+            from alembic.util import CommandError
+
+            if not isinstance(exc, CommandError):
+                raise
+            msg = (
+                f"The database {_safe_url(self.url)!r} was migrated by a newer version of "
+                f"Beatplan than this one; upgrade Beatplan ({exc})."
+            )
+            raise ValueError(msg) from exc
+
+    @staticmethod
+    def _schema_is_current(conn: sa.Connection) -> bool:
+        """Whether the migrations are at head and every table of :data:`metadata` exists."""
+        from alembic.runtime.migration import MigrationContext
+
+        heads = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+        current = heads == migration_heads()
+        if current:
+            current = set(metadata.tables) <= set(sa.inspect(conn).get_table_names())
+        conn.rollback()
+        return current
 
     @property
     def is_sqlite(self) -> bool:
@@ -266,20 +369,23 @@ class Store:
                 f"INSERT OR IGNORE INTO reports ({', '.join(cols)}) VALUES ({placeholders})", rows
             )
             return raw.total_changes - before
+        # Key order everywhere: concurrent imports of overlapping files then take row locks
+        # in the same order and wait for each other instead of deadlocking.
+        order = np.argsort(values["report_id"].astype(str), kind="stable")
         records = [
             dict(zip(cols, row, strict=True))
-            for row in zip(*(values[c] for c in cols), strict=True)
+            for row in zip(*(values[c][order] for c in cols), strict=True)
         ]
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+            # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit,
+            # then skips it; RETURNING lists only the rows this statement inserted.
+            stmt = pg_insert(reports).on_conflict_do_nothing(index_elements=["report_id"])
+            stmt = stmt.returning(reports.c.report_id)
             total = 0
             for start in range(0, len(records), 5000):
-                stmt = pg_insert(reports).on_conflict_do_nothing(index_elements=["report_id"])
-                res = conn.execute(
-                    stmt.returning(reports.c.report_id), records[start : start + 5000]
-                )
-                total += len(res.fetchall())
+                total += len(conn.execute(stmt, records[start : start + 5000]).fetchall())
             return total
         existing = set(conn.execute(sa.select(reports.c.report_id)).scalars())
         fresh = [r for r in records if r["report_id"] not in existing]
@@ -498,6 +604,14 @@ class Store:
     def dispose(self) -> None:
         """Close the connection pool."""
         self.engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    """Hide the password of a URL for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
 
 
 def _nullable_strings(series: pd.Series) -> np.ndarray:

@@ -1,9 +1,14 @@
-"""Tests of the report store: batches, idempotent inserts, filters, purge and the audit log."""
+"""Tests of the report store on SQLite and PostgreSQL: inserts, filters, purge, audit, concurrency."""
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import threading
+import uuid
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +16,49 @@ import sqlalchemy as sa
 
 from geo.reports import read_reports
 from geo.store import Store
+
+PG_ENV = "BEATPLAN_TEST_PG_URL"
+
+
+def pg_server_url() -> str:
+    """Return the test PostgreSQL server's URL; fail in CI and skip elsewhere when there is none."""
+    url = os.environ.get(PG_ENV, "").strip()
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} is not set in CI: .ci/run starts PostgreSQL through make test")
+        pytest.skip(f"no PostgreSQL server: set {PG_ENV} (bash scripts/postgres.sh prints one)")
+    return url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL on the test server whose search path is a fresh schema, dropped afterwards."""
+    server = pg_server_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.engine.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL, once for an SQLite file and once for the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store on each backend (overrides the SQLite-only fixture of conftest)."""
+    s = Store(store_url)
+    yield s
+    s.dispose()
 
 
 def _reports(n: int = 5, *, day: str = "2024-01-05") -> pd.DataFrame:
@@ -85,30 +133,67 @@ def test_set_segments(store):
     assert back.iloc[0] == 7 and back.iloc[1:].isna().all()
 
 
-def test_concurrent_imports_store_each_row_once(tmp_path):
-    url = f"sqlite:///{tmp_path / 'c.db'}"
-    frames = [_reports(200, day=f"2024-02-{d:02d}") for d in (1, 2, 3)]
+def _day_frame(day: int) -> pd.DataFrame:
+    return _reports(200, day=f"2024-02-{day:02d}")
+
+
+def _supervisor(url: str, worker: int, barrier: threading.Barrier | None = None) -> None:
+    """One supervisor: open the store, import two overlapping files, save a plan."""
+    if barrier is not None:
+        barrier.wait(timeout=120)
+    s = Store(url)
+    _add(s, _day_frame(1 + worker % 3))
+    _add(s, pd.concat([_day_frame(1 + (worker + 1) % 3), _day_frame(4)], ignore_index=True))
+    s.save_plan("2024-02-05", f'{{"worker": {worker}}}')
+    s.dispose()
+
+
+def test_concurrent_imports_store_each_row_once(store_url):
+    """Four threads and two processes import overlapping files into a new store at once."""
+    n_threads, n_procs = 4, 2
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(n_threads + n_procs)
+    procs = [
+        ctx.Process(target=_supervisor, args=(store_url, n_threads + i, barrier))
+        for i in range(n_procs)
+    ]
     errors: list[BaseException] = []
 
-    def work(frame: pd.DataFrame) -> None:
+    def work(worker: int) -> None:
         try:
-            s = Store(url)
-            _add(s, frame)
-            _add(s, frame)
-            s.dispose()
+            _supervisor(store_url, worker, barrier)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(f,)) for f in frames + frames]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for p in procs:
+        p.start()
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert not errors
-    s = Store(url)
-    assert s.count_reports() == 600
+        t.join(timeout=300)
+    for p in procs:
+        p.join(timeout=300)
+    assert not errors, errors
+    assert [p.exitcode for p in procs] == [0] * n_procs
+
+    expected = set().union(*(set(_day_frame(d)["report_id"]) for d in (1, 2, 3, 4)))
+    s = Store(store_url)
+    stored = s.reports()
+    assert len(stored) == len(expected) == 800
+    assert set(stored["report_id"]) == expected and stored["report_id"].is_unique
     b = s.batches()
-    assert b["accepted"].sum() == 600 and (b["accepted"] + b["duplicates"]).sum() == 600 * 4
+    workers = n_threads + n_procs
+    assert len(b) == 2 * workers
+    assert b["accepted"].sum() == len(expected)
+    assert (b["accepted"] + b["duplicates"]).sum() == workers * (200 + 400)
+    log = s.audit_log()
+    assert (log["action"] == "import").sum() == 2 * workers
+    assert log.loc[log["action"] == "import", "n_rows"].sum() == len(expected)
+    assert (log["action"] == "plan").sum() == workers
+    with s.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM plans")).scalar_one() == workers
+    s.dispose()
 
 
 def test_bad_url_is_a_plain_error():
