@@ -8,6 +8,7 @@ import streamlit as st
 
 from geo.demo import build_demo
 from geo.workspace import network_path
+from ui.auth import no_role_page, sidebar_account, sign_in_page, signed_in_user, visible_pages
 from ui.state import auto_demo_enabled, get_store
 
 st.set_page_config(
@@ -16,34 +17,75 @@ st.set_page_config(
     layout="wide",
 )
 
-PAGES = [
-    st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
-    st.Page("views/area.py", title="Area", icon=":material/map:", url_path="area"),
-    st.Page(
-        "views/hotspots.py", title="Hotspots", icon=":material/local_fire_department:", default=True
-    ),
-    st.Page("views/patrols.py", title="Patrols", icon=":material/route:", url_path="patrols"),
-    st.Page(
-        "views/briefings.py", title="Briefings", icon=":material/description:", url_path="briefings"
-    ),
-    st.Page(
-        "views/community.py",
-        title="Community summary",
-        icon=":material/groups:",
-        url_path="community",
-    ),
-    st.Page("views/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
-]
+VIEWS = Path(__file__).parent / "views"
+PAGE_SPECS: dict[str, dict[str, object]] = {
+    "data": {"title": "Data", "icon": ":material/upload_file:"},
+    "area": {"title": "Area", "icon": ":material/map:"},
+    "hotspots": {"title": "Hotspots", "icon": ":material/local_fire_department:"},
+    "patrols": {"title": "Patrols", "icon": ":material/route:"},
+    "briefings": {"title": "Briefings", "icon": ":material/description:"},
+    "tracking": {"title": "Tracking", "icon": ":material/fact_check:"},
+    "community": {"title": "Community summary", "icon": ":material/groups:"},
+    "settings": {"title": "Settings", "icon": ":material/settings:"},
+    "audit": {"title": "Audit log", "icon": ":material/policy:"},
+    "access": {"title": "Access", "icon": ":material/manage_accounts:"},
+}
+# The first of these the user may open is the landing page.
+DEFAULT_ORDER = ("hotspots", "briefings", "community", "audit", "data")
+
+
+def build_pages(keys: list[str]) -> list:
+    """Build the st.Page objects for the pages a role may open (only those whose file exists).
+
+    Parameters
+    ----------
+    keys
+        Page keys of :data:`ui.auth.PAGE_ACCESS`, in menu order.
+
+    Returns
+    -------
+    list of StreamlitPage
+    """
+    keys = [k for k in keys if (VIEWS / f"{k}.py").is_file()]
+    default = next((k for k in DEFAULT_ORDER if k in keys), keys[0] if keys else None)
+    return [
+        st.Page(
+            f"views/{k}.py",
+            url_path=k,
+            default=k == default,
+            **PAGE_SPECS[k],  # type: ignore[arg-type]
+        )
+        for k in keys
+    ]
+
+
+user = signed_in_user()
+if user is None:
+    # Sign-in is configured and nobody is signed in: a sign-in prompt and no data at all.
+    st.navigation([st.Page(sign_in_page, title="Sign in", url_path="sign-in")]).run()
+    st.stop()
+pages = build_pages(visible_pages(user))
+if not pages:
+    sidebar_account(user)
+    st.navigation([st.Page(no_role_page, title="No access", url_path="no-access")]).run()
+    st.stop()
 
 store = get_store()
-if auto_demo_enabled() and store.count_reports() == 0 and store.batches().empty:
+if (
+    user.role == "supervisor"
+    and auto_demo_enabled()
+    and store.count_reports() == 0
+    and store.batches().empty
+):
     with st.spinner("First start: building the synthetic demo on real Helsinki streets…"):
         build_demo(store, data_dir=network_path().parent)
-        store.audit("demo", "synthetic demo on first start", n_rows=store.count_reports())
+        store.audit(
+            "demo", "synthetic demo on first start", n_rows=store.count_reports(), actor=user.email
+        )
     st.cache_data.clear()
 
-nav = st.navigation(PAGES)
+nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("**Beatplan** · partnership patrol planning")
-    st.caption("Single-user local mode: no sign-in is configured.")
+sidebar_account(user)
 nav.run()

@@ -11,9 +11,11 @@ from streamlit_folium import st_folium
 from geo.errors import BeatplanError
 from geo.streets import NetworkUnavailableError, StreetNetwork
 from geo.workspace import install_network
+from ui.auth import require
 from ui.maps import add_street_network, base_map, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
 
+require("area")
 st.title("Area")
 st.write(
     "The street network that reports are snapped to and patrols are routed on. Load an "

@@ -13,6 +13,7 @@ import streamlit as st
 from geo.store import plans as plans_table
 from planning.briefing import briefings_html, html_to_pdf
 from planning.export import plan_from_json
+from ui.auth import require
 from ui.state import (
     _network_key,
     data_version,
@@ -25,6 +26,7 @@ from ui.state import (
 ALL_TEAMS = "All teams"
 SESSION_PLAN = "session"
 
+user = require("briefings")
 st.title("Briefings")
 st.write(
     "A printable briefing for each patrol team: route map, timetable, what was reported at "
@@ -97,7 +99,17 @@ if not plan.routes:
     st.stop()
 
 team_names = [r.team.name for r in plan.routes]
-who = st.selectbox("Team", [ALL_TEAMS, *team_names])
+if user.role == "team":
+    # A team sees its own briefing only.
+    if not user.team:
+        st.info("Your account is not linked to a patrol team yet; ask a supervisor.")
+        st.stop()
+    if user.team not in team_names:
+        st.info(f"This plan has no route for your team ({user.team}).")
+        st.stop()
+    who = st.selectbox("Team", [user.team])
+else:
+    who = st.selectbox("Team", [ALL_TEAMS, *team_names])
 teams = team_names if who == ALL_TEAMS else [who]
 
 
@@ -132,12 +144,12 @@ what = f"briefing {plan.date:%Y-%m-%d} ({'all teams' if who == ALL_TEAMS else 'o
 
 def _pdf() -> bytes:
     data = html_to_pdf(html)
-    store.audit("export", f"{what} PDF", n_rows=n_stops)
+    store.audit("export", f"{what} PDF", n_rows=n_stops, actor=user.email)
     return data
 
 
 def _html() -> str:
-    store.audit("export", f"{what} HTML", n_rows=n_stops)
+    store.audit("export", f"{what} HTML", n_rows=n_stops, actor=user.email)
     return html
 
 
@@ -148,6 +160,7 @@ with cols[0]:
     st.download_button(
         "Download PDF",
         data=_pdf,
+        disabled=not user.can_export("briefing"),
         file_name=f"{stem}.pdf",
         mime="application/pdf",
         on_click="ignore",
@@ -158,6 +171,7 @@ with cols[1]:
     st.download_button(
         "Download HTML",
         data=_html,
+        disabled=not user.can_export("briefing"),
         file_name=f"{stem}.html",
         mime="text/html",
         on_click="ignore",

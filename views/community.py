@@ -12,6 +12,7 @@ import streamlit as st
 from geo.store import plans as plans_table
 from planning.briefing import html_to_pdf
 from planning.impact import summary_figures, summary_html
+from ui.auth import require
 from ui.state import (
     _network_key,
     data_version,
@@ -22,6 +23,7 @@ from ui.state import (
     synthetic_banner,
 )
 
+user = require("community")
 st.title("Community summary")
 st.write(
     "A summary for residents' meetings and partners: reports by category and month against "
@@ -117,12 +119,12 @@ what = f"community summary {start_m} to {end_m}"
 
 def _pdf() -> bytes:
     data = html_to_pdf(html)
-    store.audit("export", f"{what} PDF")
+    store.audit("export", f"{what} PDF", actor=user.email)
     return data
 
 
 def _html() -> str:
-    store.audit("export", f"{what} HTML")
+    store.audit("export", f"{what} HTML", actor=user.email)
     return html
 
 
@@ -131,6 +133,7 @@ with cols[0]:
     st.download_button(
         "Download PDF",
         data=_pdf,
+        disabled=not user.can_export("community_summary"),
         file_name=f"{stem}.pdf",
         mime="application/pdf",
         on_click="ignore",
@@ -141,6 +144,7 @@ with cols[1]:
     st.download_button(
         "Download HTML",
         data=_html,
+        disabled=not user.can_export("community_summary"),
         file_name=f"{stem}.html",
         mime="text/html",
         on_click="ignore",

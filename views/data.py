@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.errors import BeatplanError
 from geo.ingest import ImportSummary, import_file, rejects_csv
+from ui.auth import require
 from ui.state import SOURCES, get_network, get_settings, get_store, synthetic_banner
 
 FIELD_LABELS = {
@@ -23,6 +24,7 @@ FIELD_LABELS = {
     "lsoa_code": "LSOA code",
 }
 
+user = require("data")
 st.title("Data")
 st.write(
     "Import anonymised reports from partners: CSV, Excel (.xlsx), GeoJSON points or a "
@@ -85,6 +87,7 @@ if submitted:
                     settings=settings,
                     network=get_network(),
                     rejects_dir=None,
+                    actor=user.email,
                 )
             st.session_state.last_import = summary
             st.cache_data.clear()
@@ -129,14 +132,35 @@ if summary is not None:
         else:
             st.dataframe(dropped, hide_index=True, width="stretch")
 
-    if summary.rejected and summary.rejected_rows is not None:
+    if summary.rejected and summary.rejected_rows is not None and user.sees_report_level:
+        shown = summary.rejected_rows.head(1000)
         st.markdown(f"**Rejected rows** ({summary.rejected:,}), each with its reason")
-        st.dataframe(summary.rejected_rows.head(1000), hide_index=True, width="stretch")
-        st.download_button(
-            "Download rejected rows (CSV)",
-            rejects_csv(summary.rejected_rows),
-            file_name=f"{summary.file_name}-rejected.csv",
-            mime="text/csv",
+        st.dataframe(shown, hide_index=True, width="stretch")
+        # Report-level data: record the first view of each import's rejected rows.
+        viewed = st.session_state.setdefault("_viewed_rejects", set())
+        view_key = (summary.file_name, summary.rows_read, summary.rejected)
+        if view_key not in viewed:
+            store.audit(
+                "view", f"rejected rows of {summary.file_name}", n_rows=len(shown), actor=user.email
+            )
+            viewed.add(view_key)
+        if user.can_export("rejected_rows"):
+            st.download_button(
+                "Download rejected rows (CSV)",
+                rejects_csv(summary.rejected_rows),
+                file_name=f"{summary.file_name}-rejected.csv",
+                mime="text/csv",
+                on_click=lambda: store.audit(
+                    "export",
+                    f"rejected rows of {summary.file_name} CSV",
+                    n_rows=len(summary.rejected_rows),
+                    actor=user.email,
+                ),
+            )
+    elif summary.rejected:
+        st.caption(
+            f"{summary.rejected:,} rows were rejected. Rejected rows are report-level data, so "
+            "only a supervisor can see or download them."
         )
 
 st.subheader("Imports so far")

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from geo.hotspots import format_hour_windows
 from geo.store import default_db_url
+from ui.auth import require
 from ui.maps import (
     add_legend,
     add_outlines,
@@ -32,6 +33,7 @@ from ui.state import (
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
+require("hotspots")
 st.title("Hotspots")
 synthetic_banner()
 settings = get_settings()

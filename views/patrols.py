@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 from geo.settings import DATA_DIR
 from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
 from planning.routes import plan_patrols, teams_from_dict
+from ui.auth import require
 from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
 from ui.state import (
     current_hotspots,
@@ -24,8 +25,9 @@ from ui.state import (
 )
 
 TEAMS_FILE = DATA_DIR / "demo" / "teams.toml"
-COLUMNS = ["name", "members", "skills", "base", "shift", "day", "mode"]
+COLUMNS = ["name", "members", "skills", "base", "shift", "day", "mode", "max_stops"]
 
+user = require("patrols")
 st.title("Patrols")
 synthetic_banner()
 settings = get_settings()
@@ -67,6 +69,7 @@ if "team_table" not in st.session_state:
                 "shift": t.get("shift", "18:00-22:00"),
                 "day": int(t.get("day", 0)),
                 "mode": t.get("mode", "walk"),
+                "max_stops": t.get("max_stops"),
             }
         )
     st.session_state.team_table = pd.DataFrame(
@@ -104,6 +107,13 @@ edited = st.data_editor(
             "Day", help="0 = plan date, 1 = next day", min_value=0, max_value=6, step=1
         ),
         "mode": st.column_config.SelectboxColumn("Mode", options=["walk", "cycle", "drive"]),
+        "max_stops": st.column_config.NumberColumn(
+            "Max stops",
+            help="Optional cap, e.g. to leave police-only stops to another team",
+            min_value=0,
+            max_value=20,
+            step=1,
+        ),
     },
 )
 
@@ -149,6 +159,7 @@ if go:
                     "shift": str(r["shift"]),
                     "day": int(r["day"] or 0),
                     "mode": str(r["mode"] or "walk"),
+                    **({"max_stops": int(r["max_stops"])} if pd.notna(r["max_stops"]) else {}),
                 }
                 for _, r in edited.dropna(subset=["name"]).iterrows()
             ],
@@ -165,7 +176,7 @@ if go:
                 settings=settings,
             )
         body = plan_to_json(plan)
-        store.save_plan(plan_date.isoformat(), json.dumps(body))
+        store.save_plan(plan_date.isoformat(), json.dumps(body), actor=user.email)
         st.session_state.plan = plan
         st.session_state.plan_json = body
         st.session_state.plan_hotspots = hot
@@ -223,11 +234,13 @@ if plan is not None:
             hide_index=True,
             width="stretch",
         )
+    if not user.can_export("patrol_plan"):
+        st.stop()
     d1, d2, d3 = st.columns(3)
     stem = f"patrol-plan-{plan.date:%Y-%m-%d}"
 
     def _audit(kind: str) -> None:
-        store.audit("export", f"patrol plan {kind}", n_rows=len(plan.routes))
+        store.audit("export", f"patrol plan {kind}", n_rows=len(plan.routes), actor=user.email)
 
     d1.download_button(
         "Plan (JSON)",

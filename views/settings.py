@@ -11,6 +11,7 @@ import streamlit as st
 
 from geo.privacy import neutralise_cells
 from geo.settings import DEFAULT_SETTINGS_PATH, Settings
+from ui.auth import require
 from ui.state import get_settings, get_store, synthetic_banner
 
 # (label, settings section, key, unit) of the defaults shown read-only.
@@ -113,7 +114,7 @@ def _purge() -> None:
         return
     months = int(st.session_state.get("purge_months") or 0)
     try:
-        result = get_store().purge(older_than_months=months)
+        result = get_store().purge(older_than_months=months, actor=user.email)
     except ValueError as exc:
         st.session_state.purge_result = {"error": str(exc)}
         return
@@ -122,6 +123,7 @@ def _purge() -> None:
     st.cache_data.clear()  # every cached analysis may hold purged reports
 
 
+user = require("settings")
 st.title("Settings")
 st.write(
     "How Beatplan is configured. Everything here is read from the settings file "
@@ -218,7 +220,7 @@ else:
     def _audit_csv() -> bytes:
         """Download callback: the audit log as a spreadsheet-safe CSV, and audit the export."""
         data = neutralise_cells(log).to_csv(index=False).encode("utf-8")
-        store.audit("export", "audit log csv", n_rows=len(log))
+        store.audit("export", "audit log csv", n_rows=len(log), actor=user.email)
         return data
 
     st.download_button(

@@ -22,12 +22,14 @@ from planning.tracking import (
     save_visits,
     synthetic_track,
 )
+from ui.auth import require
 from ui.maps import add_outlines, add_street_network, base_map, escape_text, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
 
 TRACK_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
 STATUS_LABELS = {"done": "Done", "short": "Short", "missed": "Missed"}
 
+user = require("tracking")
 st.title("Tracking")
 st.caption(
     "How long teams actually spent in each hotspot against the plan: a 10–15 minute stop "
@@ -67,6 +69,11 @@ else:
     if hot is None or len(hot) == 0:
         hot = plan_stop_hotspots(plan)
     teams = [r.team.name for r in plan.routes]
+    if user.role == "team":  # a team records only its own patrols
+        teams = [t for t in teams if t == user.team]
+        if not teams:
+            st.info("This plan has no route for your team.")
+            st.stop()
     st.subheader(f"Plan for {plan.date:%A %d %B %Y}")
     c1, c2 = st.columns([2, 1])
     team = c1.selectbox("Team whose tracks these are", teams, key="track_team")
