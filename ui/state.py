@@ -179,3 +179,75 @@ def current_hotspots(sel: Selection):
     """The hotspots for the sidebar selection: ``(hotspots, mode, segment_table)``."""
     store = get_store()
     return cached_hotspots(default_db_url(), data_version(store), _network_key(), sel)
+
+
+def document_downloads(
+    html: str,
+    *,
+    stem: str,
+    what: str,
+    key: str,
+    allowed: bool,
+    actor: str,
+    n_rows: int = 0,
+    preview_height: int = 900,
+) -> None:
+    """PDF and HTML download buttons for a rendered document, each audited, then a preview.
+
+    The PDF is rendered only when its button is clicked; every download writes an
+    ``export`` event (what, who, how many rows; never the content) to the audit log.
+
+    Parameters
+    ----------
+    html
+        The self-contained HTML document.
+    stem
+        File name without extension.
+    what
+        Description for the audit log, e.g. ``"briefing 2026-11-01 (all teams)"``.
+    key
+        Prefix for the widget keys.
+    allowed
+        Whether the user's role may export it (buttons are disabled otherwise).
+    actor
+        Who is downloading.
+    n_rows
+        Rows the export covers, for the audit log.
+    preview_height
+        Height of the preview frame in pixels.
+    """
+    from planning.briefing import html_to_pdf
+
+    store = get_store()
+
+    def _pdf() -> bytes:
+        data = html_to_pdf(html)
+        store.audit("export", f"{what} PDF", n_rows=n_rows, actor=actor)
+        return data
+
+    def _html() -> str:
+        store.audit("export", f"{what} HTML", n_rows=n_rows, actor=actor)
+        return html
+
+    left, right = st.columns(2)
+    left.download_button(
+        "Download PDF",
+        data=_pdf,
+        disabled=not allowed,
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        type="primary",
+        key=f"{key}_pdf",
+    )
+    right.download_button(
+        "Download HTML",
+        data=_html,
+        disabled=not allowed,
+        file_name=f"{stem}.html",
+        mime="text/html",
+        on_click="ignore",
+        key=f"{key}_html",
+    )
+    st.subheader("Preview")
+    st.iframe(html, height=preview_height)

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 import streamlit as st
 
 from geo.store import plans as plans_table
-from planning.briefing import briefings_html, html_to_pdf
+from planning.briefing import briefings_html
 from planning.export import plan_from_json
 from ui.auth import require
 from ui.state import (
     _network_key,
     data_version,
+    document_downloads,
     get_network,
     get_settings,
     get_store,
@@ -142,40 +143,14 @@ stem = f"briefing-{plan.date:%Y-%m-%d}-" + (
 what = f"briefing {plan.date:%Y-%m-%d} ({'all teams' if who == ALL_TEAMS else 'one team'})"
 
 
-def _pdf() -> bytes:
-    data = html_to_pdf(html)
-    store.audit("export", f"{what} PDF", n_rows=n_stops, actor=user.email)
-    return data
-
-
-def _html() -> str:
-    store.audit("export", f"{what} HTML", n_rows=n_stops, actor=user.email)
-    return html
-
-
 if not net_key[1]:
     st.caption("No street network is saved, so the briefing has no map.")
-cols = st.columns(2)
-with cols[0]:
-    st.download_button(
-        "Download PDF",
-        data=_pdf,
-        disabled=not user.can_export("briefing"),
-        file_name=f"{stem}.pdf",
-        mime="application/pdf",
-        on_click="ignore",
-        type="primary",
-        key="brief_pdf",
-    )
-with cols[1]:
-    st.download_button(
-        "Download HTML",
-        data=_html,
-        disabled=not user.can_export("briefing"),
-        file_name=f"{stem}.html",
-        mime="text/html",
-        on_click="ignore",
-        key="brief_html",
-    )
-st.subheader("Preview")
-st.iframe(html, height=900)
+document_downloads(
+    html,
+    stem=stem,
+    what=what,
+    key="brief",
+    allowed=user.can_export("briefing"),
+    actor=user.email,
+    n_rows=n_stops,
+)

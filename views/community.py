@@ -10,12 +10,12 @@ import sqlalchemy as sa
 import streamlit as st
 
 from geo.store import plans as plans_table
-from planning.briefing import html_to_pdf
 from planning.impact import summary_figures, summary_html
 from ui.auth import require
 from ui.state import (
     _network_key,
     data_version,
+    document_downloads,
     get_network,
     get_settings,
     get_store,
@@ -117,38 +117,12 @@ stem = f"community-summary-{start_m}-to-{end_m}"
 what = f"community summary {start_m} to {end_m}"
 
 
-def _pdf() -> bytes:
-    data = html_to_pdf(html)
-    store.audit("export", f"{what} PDF", actor=user.email)
-    return data
-
-
-def _html() -> str:
-    store.audit("export", f"{what} HTML", actor=user.email)
-    return html
-
-
-cols = st.columns(2)
-with cols[0]:
-    st.download_button(
-        "Download PDF",
-        data=_pdf,
-        disabled=not user.can_export("community_summary"),
-        file_name=f"{stem}.pdf",
-        mime="application/pdf",
-        on_click="ignore",
-        type="primary",
-        key="summary_pdf",
-    )
-with cols[1]:
-    st.download_button(
-        "Download HTML",
-        data=_html,
-        disabled=not user.can_export("community_summary"),
-        file_name=f"{stem}.html",
-        mime="text/html",
-        on_click="ignore",
-        key="summary_html",
-    )
-st.subheader("Preview")
-st.iframe(html, height=900)
+document_downloads(
+    html,
+    stem=stem,
+    what=what,
+    key="summary",
+    allowed=user.can_export("community_summary"),
+    actor=user.email,
+    n_rows=0,
+)
