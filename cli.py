@@ -571,12 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", required=True, metavar="F.json")
     p.add_argument("--buffer", type=float, default=25.0, help="metres around a stop (default 25)")
 
-    for extra in _EXTRA_PARSERS:
-        extra(sub)
     return parser
-
-
-_EXTRA_PARSERS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
