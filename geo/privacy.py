@@ -205,8 +205,8 @@ def contains_personal(values: pd.Series) -> pd.Series:
     -------
     pandas.Series of bool
     """
-    strs = values.astype("string")
-    uniq = pd.Series(pd.unique(strs.dropna()), dtype="string")
+    strs = values.astype("string[pyarrow]")
+    uniq = pd.Series(pd.unique(strs.dropna()), dtype="string[pyarrow]")
     if uniq.empty:
         return pd.Series(False, index=values.index)
     bad = set(uniq[uniq.str.contains(_ANY_PERSONAL, regex=True).fillna(False)].tolist())
@@ -236,8 +236,8 @@ def street_hint(values: pd.Series) -> pd.Series:
     -------
     pandas.Series of str (missing where nothing safe remains)
     """
-    codes, uniq = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    u = pd.Series(uniq, dtype="string").str.strip()
+    codes, uniq = pd.factorize(values.astype("string[pyarrow]"), use_na_sentinel=True)
+    u = pd.Series(uniq, dtype="string[pyarrow]").str.strip()
     u = u.str.replace(r"(?i)^on or near\s+", "", regex=True)
     u = u.str.replace(_HOUSE_NUMBER, "", regex=True).str.strip()
     u = u.mask(contains_personal(u) | (u.str.len() == 0))
@@ -311,7 +311,7 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if pd.api.types.is_datetime64_any_dtype(series):
             continue
-        s = series.astype("string")
+        s = series.astype("string[pyarrow]")
         risky = s.str.startswith(SPREADSHEET_TRIGGERS).fillna(False).astype(bool)
         risky &= ~s.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
         if risky.any():

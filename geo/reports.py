@@ -519,9 +519,9 @@ def parse_dates(
     ReportFileError
         When the column mixes incompatible date formats (e.g. ISO and day/month/year).
     """
-    s = values.astype("string").str.strip()
+    s = values.astype("string[pyarrow]").str.strip()
     s = s.mask(s == "")
-    families = pd.Series(pd.NA, index=s.index, dtype="string")
+    families = pd.Series(pd.NA, index=s.index, dtype="string[pyarrow]")
     families = families.mask(s.str.match(_ISO_RE).fillna(False).astype(bool), "iso")
     families = families.mask(s.str.match(_DMY_RE).fillna(False).astype(bool), "dmy")
     families = families.mask(s.str.match(_MONTH_RE).fillna(False).astype(bool), "month")
@@ -539,7 +539,7 @@ def parse_dates(
     group_counts = group.value_counts()
     main = str(group_counts.index[0]) if len(group_counts) else "none"
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    reason = pd.Series(pd.NA, index=s.index, dtype="string")
+    reason = pd.Series(pd.NA, index=s.index, dtype="string[pyarrow]")
 
     iso = families.isin(["iso", "month"]).fillna(False).astype(bool)
     if iso.any():
@@ -557,11 +557,11 @@ def parse_dates(
     dmy = (families == "dmy").fillna(False).astype(bool)
     if dmy.any():
         vals = s[dmy].str.replace(r"[.-]", "/", regex=True).str.replace(r"[T,]+", " ", regex=True)
-        vals = vals.str.replace(r"\s+", " ", regex=True)
+        vals = vals.str.replace(r"[ \t]+", " ", regex=True)
         parsed = pd.Series(pd.NaT, index=vals.index, dtype="datetime64[ns]")
         for fmt in (
-            "%d/%m/%Y %H:%M:%S",
             "%d/%m/%Y %H:%M",
+            "%d/%m/%Y %H:%M:%S",
             "%d/%m/%Y",
             "%d/%m/%y %H:%M",
             "%d/%m/%y",
@@ -569,7 +569,7 @@ def parse_dates(
             todo = parsed.isna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(vals[todo], format=fmt, errors="coerce")
+            parsed[todo] = _strptime_day_first(vals[todo], fmt)
         out[dmy] = parsed
         bad_dmy = dmy & out.isna()
         if main == "dmy" and bad_dmy.sum() > max(2, 0.2 * dmy.sum()):
@@ -581,7 +581,7 @@ def parse_dates(
 
     time_known = s.str.contains(_HAS_TIME_RE, regex=True).fillna(False).astype(bool)
     if time_values is not None:
-        t = time_values.astype("string").str.strip()
+        t = time_values.astype("string[pyarrow]").str.strip()
         t = t.mask(t == "")
         tm = t.str.extract(r"^(\d{1,2})[:.]?(\d{2})?(?::(\d{2}))?$")
         hours = pd.to_numeric(tm[0], errors="coerce")
@@ -602,8 +602,57 @@ def parse_dates(
     return out, time_known, reason
 
 
+def _strptime_day_first(values: pd.Series, fmt: str) -> pd.Series:
+    """Parse ``dd/mm/...`` strings with Arrow's strptime, refusing days that roll over.
+
+    Arrow (like C) reads ``31/02/2024`` as 2 March; a date whose day differs from the day
+    written is refused (missing), so the row is rejected rather than moved.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.astype("string[pyarrow]"))
+    ts = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+    written = pc.cast(pc.list_element(pc.split_pattern(arr, "/"), 0), pa.int64())
+    ts = pc.if_else(pc.equal(pc.day(ts), written), ts, pa.scalar(None, ts.type))
+    out = ts.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    return pd.Series(out, index=values.index)
+
+
+class _Reasons:
+    """The first rejection reason of each row, kept as small integer codes (fast on big files)."""
+
+    def __init__(self, n: int) -> None:
+        self.code = np.zeros(n, dtype=np.int16)
+        self.texts: list[str] = [""]
+
+    def add(self, mask: pd.Series | np.ndarray, why: str) -> None:
+        """Give ``why`` to the rows in ``mask`` that have no reason yet."""
+        if isinstance(mask, pd.Series):
+            mask = mask.fillna(False).to_numpy(dtype=bool)
+        hit = np.asarray(mask, dtype=bool) & (self.code == 0)
+        if hit.any():
+            if why not in self.texts:
+                self.texts.append(why)
+            self.code[hit] = self.texts.index(why)
+
+    def add_series(self, reasons: pd.Series) -> None:
+        """Add per-row reasons given as text (missing = no reason)."""
+        for why in pd.unique(reasons.dropna()):
+            self.add(reasons == why, str(why))
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Rows with no reason to reject them."""
+        return self.code == 0
+
+    def text(self, mask: np.ndarray) -> np.ndarray:
+        """The reasons of the rows in ``mask``, as text."""
+        return np.asarray(self.texts, dtype=object)[self.code[mask]]
+
+
 def _to_number(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.replace(",", ".", regex=False)
+    s = values.astype("string[pyarrow]").str.strip().str.replace(",", ".", regex=False)
     return pd.to_numeric(s.mask(s == ""), errors="coerce").astype("float64")
 
 
@@ -621,7 +670,7 @@ def category_slugs(values: pd.Series, settings: Settings) -> pd.Series:
     -------
     pandas.Series of str (missing for blank values)
     """
-    s = values.astype("string").str.strip()
+    s = values.astype("string[pyarrow]").str.strip()
     uniq = pd.unique(s.dropna())
     labels = {slugify(c.label): slug for slug, c in settings.categories.items()}
     police = {slugify(k): v for k, v in settings.police_crime_types.items()}
@@ -638,7 +687,7 @@ def category_slugs(values: pd.Series, settings: Settings) -> pd.Series:
             or CATEGORY_SYNONYMS.get(slug)
             or slug
         )
-    return s.map(lookup).astype("string")
+    return s.map(lookup).astype("string[pyarrow]")
 
 
 _HASH_KEYS = ("beatplan-report1", "beatplan-report2")
@@ -649,7 +698,7 @@ def _row_hashes(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     parts = parts.copy()
     for col in parts.columns:
         if not pd.api.types.is_numeric_dtype(parts[col]):
-            parts[col] = parts[col].astype("string").fillna("").astype(str)
+            parts[col] = parts[col].astype("string[pyarrow]").fillna("").astype(str)
     return tuple(  # type: ignore[return-value]
         pd.util.hash_pandas_object(parts, index=False, hash_key=k).to_numpy() for k in _HASH_KEYS
     )
@@ -793,6 +842,7 @@ def _validate(
 
     # Decide the coordinate columns: lat/lon, or eastings/northings (also when x/y hold BNG).
     coords_bng = False
+    xs = ys = None
     if "easting" in colmap and "northing" in colmap:
         coords_bng = True
     elif "lon" in colmap and "lat" in colmap:
@@ -834,11 +884,8 @@ def _validate(
     ]
 
     n = rows_read
-    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
-
-    def reject(mask: pd.Series, why: str) -> None:
-        nonlocal reason
-        reason = reason.mask(mask.fillna(False).astype(bool) & reason.isna(), why)
+    reasons = _Reasons(len(frame))
+    reject = reasons.add
 
     if fmt == "geojson" and "__geometry_type" in frame.columns:
         gt = frame["__geometry_type"]
@@ -852,14 +899,14 @@ def _validate(
     )
     if fmt == "police.uk":
         time_known = pd.Series(False, index=frame.index)
-    reason = reason.mask(date_reason.notna() & reason.isna(), date_reason)
+    reasons.add_series(date_reason)
 
     # Coordinates.
     if coords_bng:
         east = _to_number(frame[kept_fields["easting"]])
         north = _to_number(frame[kept_fields["northing"]])
-        raw_e = frame[kept_fields["easting"]].astype("string").str.strip()
-        raw_n = frame[kept_fields["northing"]].astype("string").str.strip()
+        raw_e = frame[kept_fields["easting"]].astype("string[pyarrow]").str.strip()
+        raw_n = frame[kept_fields["northing"]].astype("string[pyarrow]").str.strip()
         reject((raw_e == "") | (raw_n == ""), "coordinates blank")
         reject(east.isna() | north.isna(), "coordinates not numbers")
         reject((east == 0) & (north == 0), "coordinates are (0, 0), a placeholder, not a place")
@@ -879,10 +926,10 @@ def _validate(
             "and converted to latitude/longitude."
         )
     else:
-        raw_x = frame[kept_fields["lon"]].astype("string").str.strip()
-        raw_y = frame[kept_fields["lat"]].astype("string").str.strip()
-        lon = _to_number(raw_x)
-        lat = _to_number(raw_y)
+        raw_x = frame[kept_fields["lon"]].astype("string[pyarrow]").str.strip()
+        raw_y = frame[kept_fields["lat"]].astype("string[pyarrow]").str.strip()
+        lon = xs if xs is not None else _to_number(raw_x)
+        lat = ys if ys is not None else _to_number(raw_y)
         reject((raw_x == "") | (raw_y == ""), "coordinates blank")
         reject(lon.isna() | lat.isna(), "coordinates not numbers")
         reject((lon == 0) & (lat == 0), "coordinates are (0, 0), a placeholder, not a place")
@@ -911,11 +958,11 @@ def _validate(
     cats = category_slugs(frame[kept_fields["category"]], settings)
     reject(cats.isna(), "no category")
     bad_cat = contains_personal(frame[kept_fields["category"]])
-    reason = reason.mask(bad_cat & reason.isna(), "category text contains personal data")
+    reject(bad_cat, "category text contains personal data")
 
     # Source.
     if "source" in kept_fields:
-        src_vals = frame[kept_fields["source"]].astype("string").str.strip()
+        src_vals = frame[kept_fields["source"]].astype("string[pyarrow]").str.strip()
         src_vals = src_vals.mask(src_vals == "", source or "unknown")
         src_slug = src_vals.map({v: slugify(v) for v in pd.unique(src_vals.dropna())})
         if fmt == "police.uk":
@@ -924,23 +971,23 @@ def _validate(
         src_slug = src_slug.mask(bad_src, source or "unknown")
     else:
         src_slug = pd.Series(slugify(source) if source else "unknown", index=frame.index)
-    src_slug = src_slug.astype("string")
+    src_slug = src_slug.astype("string[pyarrow]")
 
     # Location hint and LSOA.
     hint = (
         street_hint(frame[kept_fields["location"]])
         if "location" in kept_fields
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
+        else pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
     )
     lsoa = (
-        frame[kept_fields["lsoa_code"]].astype("string").str.strip().str.upper()
+        frame[kept_fields["lsoa_code"]].astype("string[pyarrow]").str.strip().str.upper()
         if "lsoa_code" in kept_fields
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
+        else pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
     )
     if "lsoa_code" in kept_fields:
         lsoa = lsoa.where(lsoa.str.fullmatch(r"[EW]0\d{7}").fillna(False).astype(bool))
 
-    accepted = reason.isna()
+    accepted = pd.Series(reasons.ok, index=frame.index)
     # Report identity: (source, reference) when the file gives a reference, else the row's
     # content plus its ordinal among identical rows of this file and source.
     content = pd.DataFrame(
@@ -956,7 +1003,7 @@ def _validate(
             # police.uk reuses a Crime ID for rows at different places, so there the ID is
             # part of the content rather than the identity.
             "ref": (
-                frame[kept_fields["reference"]].astype("string").str.strip()
+                frame[kept_fields["reference"]].astype("string[pyarrow]").str.strip()
                 if fmt == "police.uk" and "reference" in kept_fields
                 else ""
             ),
@@ -972,7 +1019,7 @@ def _validate(
     )
     dup_in_file = pd.Series(False, index=frame.index)
     if "reference" in kept_fields and fmt != "police.uk":
-        ref = frame[kept_fields["reference"]].astype("string").str.strip()
+        ref = frame[kept_fields["reference"]].astype("string[pyarrow]").str.strip()
         has_ref = (ref.notna() & (ref != "")).to_numpy()
         if has_ref.any():
             by_ref = _hex128(
@@ -980,7 +1027,7 @@ def _validate(
             )
             rid = rid.where(~has_ref, pd.Series(by_ref, index=frame.index))
         dup_in_file = accepted & rid.duplicated(keep="first")
-    rid = rid.astype("string")
+    rid = rid.astype("string[pyarrow]")
 
     keep = accepted & ~dup_in_file
     reports = pd.DataFrame(
@@ -988,14 +1035,14 @@ def _validate(
             "report_id": rid[keep],
             "occurred_at": occurred[keep].astype("datetime64[ns]"),
             "time_known": time_known[keep].astype(bool),
-            "category": cats[keep].astype("string"),
+            "category": cats[keep].astype("string[pyarrow]"),
             "source": src_slug[keep],
             "lon": lon[keep].astype("float64"),
             "lat": lat[keep].astype("float64"),
             "segment_id": pd.array([pd.NA] * int(keep.sum()), dtype="Int64"),
-            "location_hint": hint[keep].astype("string"),
-            "lsoa_code": lsoa[keep].astype("string"),
-            "batch_id": pd.Series("", index=frame.index, dtype="string")[keep],
+            "location_hint": hint[keep].astype("string[pyarrow]"),
+            "lsoa_code": lsoa[keep].astype("string[pyarrow]"),
+            "batch_id": pd.Series("", index=frame.index, dtype="string[pyarrow]")[keep],
         }
     ).reset_index(drop=True)
 
@@ -1006,7 +1053,7 @@ def _validate(
     for col in shown:
         rejected[col] = (
             rejected[col]
-            .astype("string")
+            .astype("string[pyarrow]")
             .mask(contains_personal(rejected[col]), "[removed: personal data]")
         )
     if fmt == "geojson":
@@ -1014,7 +1061,7 @@ def _validate(
             col = kept_fields.get(fld)
             if col and col.startswith("__"):
                 rejected[fld] = frame.loc[rej_mask, col]
-    rejected.insert(0, "reason", reason[rej_mask].astype(str).to_numpy())
+    rejected.insert(0, "reason", reasons.text(rej_mask.to_numpy()))
     rejected.insert(0, "row", row_numbers[rej_mask.to_numpy()])
     if len(bad_rows):
         rejected = pd.concat([rejected, bad_rows], ignore_index=True).sort_values("row")
@@ -1050,16 +1097,16 @@ def empty_reports() -> pd.DataFrame:
     """
     return pd.DataFrame(
         {
-            "report_id": pd.Series(dtype="string"),
+            "report_id": pd.Series(dtype="string[pyarrow]"),
             "occurred_at": pd.Series(dtype="datetime64[ns]"),
             "time_known": pd.Series(dtype=bool),
-            "category": pd.Series(dtype="string"),
-            "source": pd.Series(dtype="string"),
+            "category": pd.Series(dtype="string[pyarrow]"),
+            "source": pd.Series(dtype="string[pyarrow]"),
             "lon": pd.Series(dtype="float64"),
             "lat": pd.Series(dtype="float64"),
             "segment_id": pd.Series(dtype="Int64"),
-            "location_hint": pd.Series(dtype="string"),
-            "lsoa_code": pd.Series(dtype="string"),
-            "batch_id": pd.Series(dtype="string"),
+            "location_hint": pd.Series(dtype="string[pyarrow]"),
+            "lsoa_code": pd.Series(dtype="string[pyarrow]"),
+            "batch_id": pd.Series(dtype="string[pyarrow]"),
         }
     )

@@ -413,3 +413,11 @@ def test_valid_rows_always_import(rows):
     np.testing.assert_allclose(
         r.reports["occurred_at"].dt.hour, [int(x.split(",")[1][:2]) for x in lines]
     )
+
+
+def test_impossible_british_dates_are_rejected_not_rolled_over():
+    r = read_text("date,category,lat,lon\n31/02/2024,asb,53.74,-0.35\n28/02/2024,asb,53.74,-0.35\n"
+                  "29/02/2024 23:59,asb,53.74,-0.35\n")
+    assert list(r.rejected["reason"]) == ["date not readable"]
+    assert list(r.reports["occurred_at"]) == [pd.Timestamp("2024-02-28"),
+                                             pd.Timestamp("2024-02-29 23:59")]
