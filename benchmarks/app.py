@@ -32,7 +32,17 @@ REPEATS = 3
 TIMEOUT_S = 120
 GOAL_FIRST_S = 3.0
 GOAL_RERUN_S = 1.0
-PAGES = ("data", "area", "hotspots", "patrols", "briefings", "community", "settings")
+PAGES = (
+    "data",
+    "area",
+    "hotspots",
+    "patrols",
+    "briefings",
+    "tracking",
+    "community",
+    "settings",
+    "audit",
+)
 BARE_APP = 'import streamlit as st\nst.write("x")'
 # The main action of a page, timed as a click after its first run (button label).
 ACTIONS = {"patrols": "Plan patrols"}
@@ -92,14 +102,15 @@ def _click(at: AppTest, label: str) -> None:
 
 
 def listed_pages() -> list[str]:
-    """The pages of :data:`PAGES` that exist and that ``app.py``'s navigation lists.
+    """The pages of :data:`PAGES` that exist and that the app's navigation can list.
 
     Returns
     -------
     list of str
     """
-    app = (ROOT / "app.py").read_text(encoding="utf-8")
-    return [p for p in PAGES if (ROOT / "views" / f"{p}.py").is_file() and f"views/{p}.py" in app]
+    from ui.auth import PAGE_ACCESS  # the navigation is built from this table
+
+    return [p for p in PAGES if (ROOT / "views" / f"{p}.py").is_file() and p in PAGE_ACCESS]
 
 
 def bare_run() -> float:
