@@ -44,6 +44,10 @@ DEFAULT_POINT_BANDWIDTH_M = 200.0
 # (150-250 m, 30-75 m, 0.3-1.0); every combination tried beat the single kernel at 5%.
 DEFAULT_POINT_NARROW_M = 50.0
 DEFAULT_POINT_NARROW_SHARE = 0.3
+# Network mode: a segment's own decayed risk plus this share of its network-smoothed risk.
+# Smoothing alone (share -> infinity) scored PAI@5% 3.8 on the demo against 7.2 for counts;
+# own risk alone 7.0; 0.3 gave 7.3 (1%: 13.9 vs 12.3). The same share as in point mode.
+DEFAULT_NETWORK_SMOOTH_SHARE = 0.3
 
 
 def _coverage_key(c: float) -> str:
@@ -207,8 +211,9 @@ def evaluate(
     """Back-test: rank units on ``train``, count ``test`` reports caught at each coverage.
 
     Network mode (``segments`` given): units are street segments and coverage is a share
-    of total street length. Methods: ``beatplan`` = network-smoothed prospective risk
-    (:func:`geo.hotspots.segment_risk` + :func:`geo.hotspots.smooth_risk`) per metre;
+    of total street length. Methods: ``beatplan`` = prospective risk
+    (:func:`geo.hotspots.segment_risk`) plus 30% of its network-smoothed spread
+    (:func:`geo.hotspots.smooth_risk`), per metre;
     ``counts`` = train reports per metre of segment; ``kde`` = planar Gaussian KDE
     (``kde_bandwidth_m``) of the train reports at each segment's midpoint. Test reports
     without a ``segment_id`` are not counted.
@@ -315,6 +320,21 @@ def evaluate(
     return {"methods": methods, "coverage": cov, "n_train": int(n_train), "n_test": int(n_test)}
 
 
+def _network_score(risk: pd.Series, smoothed: pd.Series, segments: pd.DataFrame) -> np.ndarray:
+    """A segment's own decayed risk plus a share of its network-smoothed risk (both normalised).
+
+    On networks of short segments (footways, crossings: Helsinki's median is 12 m) the
+    150 m kernel alone spreads a hot segment's risk over dozens of neighbours and blurs the
+    exact place; the own term keeps it, the smoothed term adds the street around it.
+    """
+    ids = segments["segment_id"].to_numpy(dtype=np.int64)
+    own = risk.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+    spread = smoothed.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+    return own / max(own.sum(), 1e-12) + DEFAULT_NETWORK_SMOOTH_SHARE * spread / max(
+        spread.sum(), 1e-12
+    )
+
+
 def _network_units(
     segments: pd.DataFrame,
     train: pd.DataFrame,
@@ -348,7 +368,7 @@ def _network_units(
     mids = shapely.line_interpolate_point(segments.geometry.to_numpy(), 0.5, normalized=True)
     mx, my = _project(shapely.get_x(mids), shapely.get_y(mids), crs)
     scores = {
-        "beatplan": smoothed.to_numpy(dtype=float) / sizes,
+        "beatplan": _network_score(risk, smoothed, segments) / sizes,
         "counts": train_counts / sizes,
         "kde": _kde_scores(np.c_[tx, ty], np.c_[mx, my], kde_bandwidth_m),
     }

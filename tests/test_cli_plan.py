@@ -206,3 +206,31 @@ def test_track_matches_a_synthetic_walk_to_the_plan(demo_env, capsys):
     bad.write_text("<gpx>not really")
     code, _, err = run(["track", str(bad), "--plan", str(demo_env / "plan.json")], capsys, demo_env)
     assert code == 2 and "Traceback" not in err
+
+
+def test_evaluate_on_the_demo_months_1_9_against_10_12(demo_env, capsys):
+    import pandas as pd
+
+    from geo.store import Store
+
+    lo, hi = Store(str(demo_env / "demo.db")).period()
+    split = (lo + pd.DateOffset(months=9)).normalize()
+    code, out, err = run(
+        [
+            "evaluate",
+            "--train-from",
+            f"{lo:%Y-%m-%d}",
+            "--train-to",
+            f"{split - pd.Timedelta(days=1):%Y-%m-%d}",
+            "--test-from",
+            f"{split:%Y-%m-%d}",
+            "--test-to",
+            f"{hi:%Y-%m-%d}",
+        ],
+        capsys,
+        demo_env,
+    )
+    assert code == 0, err
+    assert out["mode"] == "network" and out["n_train"] > 5000 and out["n_test"] > 2000
+    pai = {m: v["pai"]["0.05"] for m, v in out["methods"].items()}
+    assert pai["beatplan"] >= pai["counts"] and pai["beatplan"] >= pai["kde"]
