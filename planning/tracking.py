@@ -776,7 +776,8 @@ def synthetic_track(
     """Make a realistic GPX track of a team walking its planned route.
 
     The team leaves the base at the route's departure time, walks each leg at ``speed_kmh``
-    and stays at each stop for its planned dwell (or ``pause_at[hotspot_id]`` minutes; 0 =
+    waits at a stop reached early until its planned arrival, and stays at each stop for its
+    planned dwell (or ``pause_at[hotspot_id]`` minutes; 0 =
     walk straight past), with GPS jitter on every fix. Times are written in UTC (``Z``).
 
     Parameters
@@ -823,13 +824,30 @@ def synthetic_track(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for k, leg in enumerate(route.legs):  # a handful of legs
         pts = np.asarray(leg, dtype=float).reshape(-1, 2)
+        if k == 0 and route.stops and len(pts) >= 2:
+            # Wait at the base and leave just in time for the first stop, not idle at it.
+            walk_s = _haversine_m(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1]).sum() / mps
+            due0 = (route.stops[0].arrive - (start or route.depart)).total_seconds()
+            n_base = max(0, int((due0 - walk_s - now) // step_s))
+            if n_base:
+                ts = now + step_s * np.arange(n_base)
+                parts.append((ts, np.full(n_base, pts[0, 0]), np.full(n_base, pts[0, 1])))
+                now += n_base * step_s
         ts, lon, lat, now = _walk(pts, now, mps, step_s)
         parts.append((ts, lon, lat))
         if k < len(route.stops):
             s = route.stops[k]
             dwell = pause_at.get(s.hotspot_id, (s.leave - s.arrive).total_seconds() / 60.0)
-            n = round(dwell * 60.0 / step_s)
             end = pts[-1] if len(pts) else np.array([s.lon, s.lat])
+            # Early: wait at the stop for the planned arrival, as a team following the plan would.
+            due = (s.arrive - (start or route.depart)).total_seconds()
+            passing = pause_at.get(s.hotspot_id) == 0  # walks straight past: no waiting
+            n_wait = 0 if passing else max(0, int((due - now) // step_s))
+            if n_wait:
+                ts = now + step_s * np.arange(n_wait)
+                parts.append((ts, np.full(n_wait, end[0]), np.full(n_wait, end[1])))
+                now += n_wait * step_s
+            n = round(dwell * 60.0 / step_s)
             ts = now + step_s * np.arange(n)
             parts.append((ts, np.full(n, end[0]), np.full(n, end[1])))
             now += n * step_s

@@ -41,4 +41,18 @@ def test_first_start_demo_hotspots_and_patrols(
     for team in ("Foot patrol", "Outreach patrol", "Sharps sweep"):
         heading = page.locator('[data-testid="stMarkdownContainer"]', has_text=team)
         assert heading.count() >= 1, team
+
+    # Tracking: a synthetic walk along the first team's route, matched to the plan.
+    page.get_by_role("link", name="Tracking").click()
+    wait_for_app(page, timeout_ms=120_000)
+    page.get_by_role("button", name="Use a demo track").click()
+    wait_for_app(page, timeout_ms=120_000)
+    page.get_by_text("Planned and delivered minutes").first.wait_for(timeout=60_000)
+    frame = wait_for_map(page)
+    frame.locator(".leaflet-overlay-pane svg path").first.wait_for(state="attached")
+    page.get_by_role("button", name="Save these visits to the patrol log").click()
+    page.get_by_text("the track itself is not kept").first.wait_for(timeout=60_000)
+    wait_for_app(page, timeout_ms=60_000)
+    page.get_by_text("Dosage over the weeks").first.wait_for(timeout=30_000)
+    save_screenshot(page, "demo_tracking")
     request_recorder.assert_local()
