@@ -43,6 +43,7 @@ class Settings:
     patrols: dict[str, Any] = field(default_factory=dict)
     maps: dict[str, Any] = field(default_factory=dict)
     signposting: dict[str, Any] = field(default_factory=dict)
+    bases: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def harm_weight(self, category: str) -> float:
         """Return the harm weight of ``category`` (1.0 for categories outside the taxonomy)."""
@@ -87,6 +88,21 @@ def _parse_bbox(raw: Any) -> tuple[float, float, float, float] | None:
     return (west, south, east, north)
 
 
+def _parse_bases(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for name, value in raw.items():
+        try:
+            lon, lat = (float(v) for v in value)
+        except (TypeError, ValueError):
+            msg = f"Base {name!r} in settings must be [lon, lat], e.g. [-0.3367, 53.7446]."
+            raise ValueError(msg) from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            msg = f"Base {name!r} in settings is not a longitude/latitude pair."
+            raise ValueError(msg)
+        out[str(name)] = (lon, lat)
+    return out
+
+
 def parse_settings(raw: dict[str, Any]) -> Settings:
     """Build :class:`Settings` from a parsed TOML document.
 
@@ -126,6 +142,7 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
         patrols=dict(raw.get("patrols") or {}),
         maps=dict(raw.get("maps") or {}),
         signposting=dict(raw.get("signposting") or {}),
+        bases=_parse_bases(raw.get("bases") or {}),
     )
 
 

@@ -52,7 +52,8 @@ def _teams_file(path: str) -> dict:
 
 
 raw = _teams_file(str(TEAMS_FILE))
-bases: dict[str, list[float]] = {str(k): list(v) for k, v in (raw.get("bases") or {}).items()}
+bases: dict[str, list[float]] = {k: list(v) for k, v in settings.bases.items()}
+bases.update({str(k): list(v) for k, v in (raw.get("bases") or {}).items()})
 if not bases:
     w, s, e, n = network.segments.total_bounds
     bases = {"Centre": [(w + e) / 2, (s + n) / 2]}
