@@ -90,6 +90,7 @@ def install_network(
     data_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     what: str = "street network",
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Make ``network`` the current one: save it, re-snap stored reports, audit the change.
 
@@ -105,6 +106,8 @@ def install_network(
         Settings (snapping distance).
     what
         Description for the audit log (e.g. the file name).
+    actor
+        Who loaded it (default: the local operator).
 
     Returns
     -------
@@ -115,7 +118,7 @@ def install_network(
     path.parent.mkdir(parents=True, exist_ok=True)
     network.save(path)
     snapped = resnap_reports(store, network, settings=settings)
-    store.audit("network", what, n_rows=len(network.segments))
+    store.audit("network", what, n_rows=len(network.segments), actor=actor)
     return {**network.summary(), **snapped}
 
 

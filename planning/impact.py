@@ -436,8 +436,9 @@ def summary_figures(
         Patrol plans (objects or JSON dicts); those dated inside the period count as effort,
         and their stops mark the patrolled hotspots.
     visits
-        Alternatively or as well, one row per patrol visit with ``date``, ``minutes`` and
-        optionally ``hotspot_id``, ``lon``, ``lat``.
+        Delivered patrol visits (the patrol log: ``date``, ``minutes`` and optionally
+        ``hotspot_id``, ``lon``, ``lat``). When any fall in the period they replace the
+        planned visits as the effort figure ("visits delivered").
     hotspots
         The hotspot table: reports on the ``segment_ids`` of patrolled hotspots count as
         inside them. Without it, reports within ``radius_m`` of a patrolled stop do.
@@ -544,12 +545,24 @@ def summary_figures(
 
     # Patrol effort and inside/outside the patrolled hotspots.
     plan_objs = _plans(plans)
-    vis = _visits_frame(plan_objs, visits)
+    planned = _visits_frame(plan_objs, None)
+    delivered = _visits_frame([], visits)
+    # Delivered visits (patrol logs from GPX tracks or debriefs) win over planned ones when
+    # the period has any; a logged visit takes its hotspot's position from the plans.
+    source = "planned"
+    vis = planned
+    if len(delivered) and delivered["date"].dt.to_period("M").isin(this).any():
+        source = "delivered"
+        vis = delivered
+        if "lon" not in vis or vis["lon"].isna().all():
+            where = planned.groupby("hotspot_id")[["lon", "lat"]].first()
+            vis = vis.drop(columns=["lon", "lat"], errors="ignore").join(where, on="hotspot_id")
     effort: dict[str, Any] | None = None
     has_inside = False
     if len(vis):
         vis_this = vis.loc[vis["date"].dt.to_period("M").isin(this)]
         effort = {
+            "source": source,
             "visits": len(vis_this),
             "minutes": float(vis_this["minutes"].sum()),
             "days": int(vis_this["date"].dt.normalize().nunique()),
@@ -697,7 +710,8 @@ def narrative(figs: SummaryFigures) -> list[str]:
         hours = e["minutes"] / 60.0
         hours_txt = f"{hours:.0f} hours" if hours >= 2 else f"{e['minutes']:.0f} minutes"
         out.append(
-            f"Patrol teams made {e['visits']:,} planned hotspot visits on {e['days']:,} "
+            f"Patrol teams made {e['visits']:,} {e.get('source', 'planned')} hotspot visits on "
+            f"{e['days']:,} "
             f"day{'s' if e['days'] != 1 else ''}, about {hours_txt} on scene in all."
         )
     if figs.has_inside:
@@ -949,7 +963,7 @@ _SUMMARY_TEMPLATE = """<!DOCTYPE html>
 
 <h2>Patrols</h2>
 {% if effort %}
-<table class="facts"><tr><td class="k">Planned visits</td><td>{{ effort.visits }}</td></tr>
+<table class="facts"><tr><td class="k">{{ effort.label }}</td><td>{{ effort.visits }}</td></tr>
 <tr><td class="k">Time on scene</td><td>{{ effort.time }}</td></tr>
 <tr><td class="k">Patrol days</td><td>{{ effort.days }}</td></tr>
 {% if effort.hotspots %}<tr><td class="k">Hotspots visited</td><td>{{ effort.hotspots }}</td></tr>{% endif %}</table>
@@ -1069,6 +1083,7 @@ def summary_html(
         e = figs.effort
         hours = e["minutes"] / 60.0
         effort = {
+            "label": "Visits delivered" if e.get("source") == "delivered" else "Planned visits",
             "visits": f"{e['visits']:,}",
             "time": f"about {hours:.0f} hours" if hours >= 2 else f"{e['minutes']:.0f} minutes",
             "days": f"{e['days']:,}",

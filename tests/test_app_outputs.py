@@ -111,3 +111,19 @@ def test_community_page_defaults_to_last_two_full_months():
 def test_community_page_empty_store():
     at = _run(COMMUNITY)
     assert any("No reports yet" in i.value for i in at.info)
+
+
+def test_community_page_counts_delivered_patrols_from_the_log():
+    from datetime import date
+
+    from geo.store import Store
+    from planning.tracking import log_patrol
+
+    _seed()
+    store = Store()
+    log_patrol(store, team="Foot patrol", date=date(2025, 2, 3), hotspot_id="H01", minutes=15)
+    log_patrol(store, team="Foot patrol", date=date(2025, 2, 4), hotspot_id="H01", minutes=20)
+    at = _run(COMMUNITY)
+    html = at.get("iframe")[0].proto.srcdoc
+    assert "Visits delivered" in html
+    assert "Patrol teams made 2 delivered hotspot visits" in html

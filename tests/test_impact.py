@@ -277,3 +277,42 @@ def test_inverted_period_is_a_plain_error(settings):
             end="2025-01-01",
             settings=settings,
         )
+
+
+def test_delivered_visits_replace_planned_ones_in_the_period(net, settings):
+    seg, _ = net
+    reports = _summary_reports(seg)
+    plan = plan_to_json(make_plan(seg))
+    plan["date"] = "2025-02-10"
+    hot_ids = [s["hotspot_id"] for t in plan["teams"] for s in t["stops"]]
+    log = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-02-10", "2025-02-11", "2025-02-12"]),
+            "minutes": [15.0, 20.0, 2.5],
+            "hotspot_id": hot_ids[:1] * 3,
+        }
+    )
+    f = summary_figures(
+        reports,
+        start="2025-01-01",
+        end="2025-02-28",
+        settings=settings,
+        plans=[plan],
+        visits=log,
+        segments=seg,
+    )
+    assert f.effort["source"] == "delivered"
+    assert f.effort["visits"] == 3 and f.effort["minutes"] == pytest.approx(37.5)
+    assert any("Patrol teams made 3 delivered hotspot visits" in s for s in f.narrative)
+    assert "Visits delivered" in summary_html(f, settings=settings)
+    old = log.assign(date=pd.to_datetime(["2024-06-01"] * 3))  # outside the period: planned
+    g = summary_figures(
+        reports,
+        start="2025-01-01",
+        end="2025-02-28",
+        settings=settings,
+        plans=[plan],
+        visits=old,
+        segments=seg,
+    )
+    assert g.effort["source"] == "planned" and g.effort["visits"] == 5

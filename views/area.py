@@ -15,7 +15,7 @@ from ui.auth import require
 from ui.maps import add_street_network, base_map, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
 
-require("area")
+user = require("area")
 st.title("Area")
 st.write(
     "The street network that reports are snapped to and patrols are routed on. Load an "
@@ -71,7 +71,7 @@ if go and up is not None:
                 net = StreetNetwork.from_file(
                     path, bbox=bbox, network_type="walk" if walk.startswith("Walk") else "drive"
                 )
-        out = install_network(net, store, settings=settings, what=up.name)
+        out = install_network(net, store, settings=settings, what=up.name, actor=user.email)
         st.cache_data.clear()
         st.cache_resource.clear()
         st.success(
@@ -91,7 +91,9 @@ if fetch and place.strip():
     try:
         with st.spinner(f"Downloading streets for {place}…"):
             net = StreetNetwork.download(place.strip())
-        out = install_network(net, store, settings=settings, what=f"download {place.strip()}")
+        out = install_network(
+            net, store, settings=settings, what=f"download {place.strip()}", actor=user.email
+        )
         st.cache_data.clear()
         st.cache_resource.clear()
         st.rerun()

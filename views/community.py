@@ -11,6 +11,7 @@ import streamlit as st
 
 from geo.store import plans as plans_table
 from planning.impact import summary_figures, summary_html
+from planning.tracking import patrol_log
 from ui.auth import require
 from ui.state import (
     _network_key,
@@ -80,6 +81,7 @@ def _summary(
     end: str,
     version: tuple[int, str],
     n_plans: int,
+    n_logged: int,
     demo: bool,
     net_key: tuple[str, float],
 ) -> str:
@@ -88,6 +90,7 @@ def _summary(
     except (OSError, ValueError):
         net = None
     segments = None if net is None else net.segments
+    log = patrol_log(store)[["date", "minutes", "hotspot_id"]]
     a = pd.Period(start, freq="M")
     b = pd.Period(end, freq="M")
     n = (b - a).n + 1
@@ -98,6 +101,7 @@ def _summary(
         end=b.end_time,
         settings=settings,
         plans=_stored_plan_bodies(),
+        visits=log if len(log) else None,
         segments=segments,
     )
     note = (
@@ -110,8 +114,15 @@ def _summary(
 
 with store.engine.connect() as conn:
     n_plans = int(conn.execute(sa.select(sa.func.count()).select_from(plans_table)).scalar_one())
+n_logged = len(patrol_log(store))
 html = _summary(
-    str(start_m), str(end_m), data_version(store), n_plans, is_demo(store), _network_key()
+    str(start_m),
+    str(end_m),
+    data_version(store),
+    n_plans,
+    n_logged,
+    is_demo(store),
+    _network_key(),
 )
 stem = f"community-summary-{start_m}-to-{end_m}"
 what = f"community summary {start_m} to {end_m}"
