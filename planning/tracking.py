@@ -658,7 +658,7 @@ def _report_hotspots(
         }
         if seg_to_hot:
             seg = reports["segment_id"].astype("Int64").fillna(-1).astype(int)
-            out = seg.map(seg_to_hot).fillna(-1).astype(int).to_numpy()
+            out = seg.map(seg_to_hot).fillna(-1).astype(int).to_numpy().copy()
     todo = np.flatnonzero(out < 0)
     if todo.size:
         crs = metric_crs_for(float(reports["lon"].median()), float(reports["lat"].median()))

@@ -63,3 +63,5 @@ def test_tracking_page_with_demo_track_shows_dosage_table() -> None:
     assert not at.exception, at.exception
     assert any("Saved 3 visit(s)" in s.value for s in at.success), _texts(at)
     assert at.get("vega_lite_chart"), "the dosage chart is missing"
+    assert any(s.value == "Effect on reports" for s in at.subheader)
+    assert any("Plan patrols first" in c.value for c in at.caption)

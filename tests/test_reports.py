@@ -416,8 +416,12 @@ def test_valid_rows_always_import(rows):
 
 
 def test_impossible_british_dates_are_rejected_not_rolled_over():
-    r = read_text("date,category,lat,lon\n31/02/2024,asb,53.74,-0.35\n28/02/2024,asb,53.74,-0.35\n"
-                  "29/02/2024 23:59,asb,53.74,-0.35\n")
+    r = read_text(
+        "date,category,lat,lon\n31/02/2024,asb,53.74,-0.35\n28/02/2024,asb,53.74,-0.35\n"
+        "29/02/2024 23:59,asb,53.74,-0.35\n"
+    )
     assert list(r.rejected["reason"]) == ["date not readable"]
-    assert list(r.reports["occurred_at"]) == [pd.Timestamp("2024-02-28"),
-                                             pd.Timestamp("2024-02-29 23:59")]
+    assert list(r.reports["occurred_at"]) == [
+        pd.Timestamp("2024-02-28"),
+        pd.Timestamp("2024-02-29 23:59"),
+    ]

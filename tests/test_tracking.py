@@ -378,3 +378,29 @@ def test_match_plan_with_no_visits_marks_all_missed(plan: PatrolPlan) -> None:
         got = match_plan(empty, plan)
         assert got["status"].tolist() == ["missed"] * 3
         assert (got["delivered_minutes"] == 0).all()
+
+
+def test_effect_estimate_with_segment_ids_and_off_segment_reports() -> None:
+    # Reports matched by segment id, plus one matched by distance: the segment lookup's
+    # array must stay writable (pandas 3 can hand back read-only arrays).
+    from planning.tracking import effect_estimate
+
+    hot = hotspots()
+    hot = hot.assign(segment_ids=[[i] for i in range(len(hot))])
+    start = pd.Timestamp("2025-06-01")
+    rows = []
+    for k, h in enumerate(hot.itertuples()):
+        c = h.geometry.representative_point()
+        for w in range(-8, 8):
+            rows.append(
+                {
+                    "occurred_at": start + pd.Timedelta(weeks=w),
+                    "lon": c.x,
+                    "lat": c.y,
+                    "segment_id": k if w % 2 else pd.NA,
+                }
+            )
+    reports = pd.DataFrame(rows)
+    reports["segment_id"] = reports["segment_id"].astype("Int64")
+    out = effect_estimate(reports, hot, {hot["hotspot_id"].iloc[0]: start}, weeks=8)
+    assert list(out["group"])[-1] == "difference in differences"

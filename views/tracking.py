@@ -11,8 +11,10 @@ from streamlit_folium import st_folium
 
 from planning.export import plan_from_json
 from planning.tracking import (
+    EFFECT_CAVEAT,
     clean_track,
     dosage_by_week,
+    effect_estimate,
     hotspot_visits,
     log_patrol,
     match_plan,
@@ -235,3 +237,37 @@ else:
         hide_index=True,
         width="stretch",
     )
+
+    st.subheader("Effect on reports")
+    effect_hot = st.session_state.get("plan_hotspots")
+    if effect_hot is None or len(effect_hot) == 0:
+        st.caption("Plan patrols first: the effect compares the plan's hotspots with each other.")
+    else:
+        starts = log.dropna(subset=["hotspot_id"]).groupby("hotspot_id")["date"].min().to_dict()
+        period = store.period()
+        first_start = min(pd.Timestamp(v) for v in starts.values()) if starts else None
+        try:
+            if period is None or first_start is None or period[1] < first_start:
+                msg = (
+                    "Too early to tell: no reports have been imported yet for the weeks after "
+                    "patrols began. Import the partners' next files, then look again."
+                )
+                raise ValueError(msg)
+            effect = effect_estimate(store.reports(), effect_hot, starts, weeks=8)
+        except ValueError as exc:
+            st.caption(str(exc))
+        else:
+            st.dataframe(
+                effect.rename(
+                    columns={
+                        "group": "Hotspots",
+                        "hotspots": "How many",
+                        "before_per_week": "Reports a week before",
+                        "after_per_week": "Reports a week after",
+                        "change": "Change",
+                    }
+                ).round(2),
+                hide_index=True,
+                width="stretch",
+            )
+            st.caption(EFFECT_CAVEAT)
