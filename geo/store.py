@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -628,9 +629,21 @@ def _sqlite_datetimes(series: pd.Series) -> np.ndarray:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    import sqlite3
+
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL needs a moment alone with it and SQLite answers "locked" at
+    # once, without its busy handler, when another process opens the file at the same time:
+    # retry for up to about 30 s (WAL is then a property of the file, set once for all).
+    for attempt in range(60):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 59:
+                raise
+            time.sleep(min(1.0, 0.05 * (attempt + 1)))
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA cache_size=-200000")
     cur.close()

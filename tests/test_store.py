@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -137,10 +138,8 @@ def _day_frame(day: int) -> pd.DataFrame:
     return _reports(200, day=f"2024-02-{day:02d}")
 
 
-def _supervisor(url: str, worker: int, barrier: threading.Barrier | None = None) -> None:
+def _supervisor(url: str, worker: int) -> None:
     """One supervisor: open the store, import two overlapping files, save a plan."""
-    if barrier is not None:
-        barrier.wait(timeout=120)
     s = Store(url)
     _add(s, _day_frame(1 + worker % 3))
     _add(s, pd.concat([_day_frame(1 + (worker + 1) % 3), _day_frame(4)], ignore_index=True))
@@ -148,20 +147,30 @@ def _supervisor(url: str, worker: int, barrier: threading.Barrier | None = None)
     s.dispose()
 
 
+def _process_supervisor(url: str, worker: int, ready: Any, go: Any) -> None:
+    """A supervisor in another process: say it is ready, wait for the start, then work."""
+    ready.put(worker)
+    if not go.wait(timeout=300):
+        msg = "the start signal never came"
+        raise RuntimeError(msg)
+    _supervisor(url, worker)
+
+
 def test_concurrent_imports_store_each_row_once(store_url):
     """Four threads and two processes import overlapping files into a new store at once."""
     n_threads, n_procs = 4, 2
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(n_threads + n_procs)
+    ready, go = ctx.Queue(), ctx.Event()
     procs = [
-        ctx.Process(target=_supervisor, args=(store_url, n_threads + i, barrier))
+        ctx.Process(target=_process_supervisor, args=(store_url, n_threads + i, ready, go))
         for i in range(n_procs)
     ]
     errors: list[BaseException] = []
 
     def work(worker: int) -> None:
         try:
-            _supervisor(store_url, worker, barrier)
+            go.wait(timeout=300)
+            _supervisor(store_url, worker)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -170,6 +179,9 @@ def test_concurrent_imports_store_each_row_once(store_url):
         p.start()
     for t in threads:
         t.start()
+    for _ in procs:  # spawned interpreters take a while to import everything
+        ready.get(timeout=300)
+    go.set()  # everyone opens the new store at the same moment
     for t in threads:
         t.join(timeout=300)
     for p in procs:
