@@ -742,6 +742,36 @@ class _Labeller:
         self.length = segments["length_m"].to_numpy(dtype=float)
         self.u, self.v, _ = _nodes(segments)
         self.node_seg = _incidence(segments).T.tocsr()  # node -> incident segments
+        highway = (
+            segments["highway"]
+            if "highway" in segments.columns
+            else pd.Series("", index=segments.index)
+        )
+        self.highway = highway.fillna("").astype(str).to_numpy(dtype=object)
+        self.geoms = segments.geometry.to_numpy() if "geometry" in segments.columns else None
+        named = np.flatnonzero(self.names != "")
+        self.named_idx = named
+        self.named_tree = (
+            shapely.STRtree(self.geoms[named]) if self.geoms is not None and len(named) else None
+        )
+
+    def _nearest_name(self, segs: np.ndarray) -> str | None:
+        """The named street nearest the middle of an unnamed run (within about 250 m)."""
+        if self.named_tree is None:
+            return None
+        centre = shapely.centroid(shapely.union_all(self.geoms[segs]))
+        hit = self.named_tree.query_nearest(centre, max_distance=0.004)  # ~250 m in degrees
+        if len(hit) == 0:
+            return None
+        return str(self.names[self.named_idx[int(hit[0])]]).split(" / ")[0]
+
+    def _noun(self, segs: np.ndarray) -> str:
+        kinds = set(self.highway[segs])
+        if kinds and kinds <= {"footway", "path", "pedestrian", "steps", "cycleway", "track"}:
+            return "footpath"
+        if kinds and kinds <= {"service"}:
+            return "service road"
+        return "unnamed street"
 
     def _names_at(self, node: int, exclude: str) -> list[str]:
         """Street names at a junction other than ``exclude`` (merged "A / B" names split)."""
@@ -779,7 +809,9 @@ class _Labeller:
                     for nm in self._names_at(int(node), "")
                 }
             )
-            return f"unnamed street near {around[0]}" if around else "unnamed street"
+            noun = self._noun(segs)
+            near = around[0] if around else self._nearest_name(segs)
+            return f"{noun} near {near}" if near else noun
         by_len = pd.Series(self.length[segs][named]).groupby(names[named].astype(str)).sum()
         dominant = sorted(by_len.index, key=lambda nm: (-round(by_len[nm], 6), nm))[0]
         ends = self._ends(segs[names == dominant])

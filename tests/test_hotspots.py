@@ -393,3 +393,27 @@ def test_hour_windows_wrap_past_midnight():
     assert hour_windows(range(24)) == [(0, 0)]
     assert format_hour_windows([20, 21, 22, 23, 0, 1, 2]) == "20:00–03:00"
     assert format_hour_windows([]) == "no timed reports"
+
+
+def test_unnamed_footpaths_are_labelled_by_the_nearest_named_street():
+    x0, y0 = ORIGIN
+    lines = [
+        LineString([(x0, y0), (x0 + 100, y0)]),  # Spring Bank
+        LineString([(x0 + 20, y0 + 60), (x0 + 80, y0 + 60)]),  # a footpath 60 m away, apart
+        LineString([(x0 + 5000, y0), (x0 + 5050, y0)]),  # a service road far from anything
+    ]
+    segs = gpd.GeoDataFrame(
+        {
+            "segment_id": np.arange(3, dtype=np.int64),
+            "name": ["Spring Bank", "", ""],
+            "highway": ["residential", "footway", "service"],
+            "length_m": [100.0, 60.0, 50.0],
+            "u": np.array([0, 2, 4], dtype=np.int64),
+            "v": np.array([1, 3, 5], dtype=np.int64),
+        },
+        geometry=lines,
+        crs=27700,
+    ).to_crs(4326)
+    lab = _Labeller(segs)
+    assert lab.label(np.array([1])) == "footpath near Spring Bank"
+    assert lab.label(np.array([2])) == "service road"
