@@ -404,6 +404,24 @@ def _nice_scale(span_m: float) -> int:
     return 10_000
 
 
+def _base_marker(ax: Any, at: np.ndarray, letter: str, colour: str) -> None:
+    """A square base marker with a letter (B for the base, E for a different end base)."""
+    ax.scatter(
+        [at[0]], [at[1]], marker="s", s=150, color=colour, edgecolor="white", lw=1.2, zorder=6
+    )
+    ax.text(
+        at[0],
+        at[1],
+        letter,
+        color="white",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        weight="bold",
+        zorder=7,
+    )
+
+
 def route_map_png(
     route: TeamRoute,
     segments: pd.DataFrame | None,
@@ -542,44 +560,9 @@ def route_map_png(
                 zorder=5,
             )
 
-        bx = xy(np.array([base]))[0]
-        ax.scatter(
-            [bx[0]], [bx[1]], marker="s", s=150, color="#222", edgecolor="white", lw=1.2, zorder=6
-        )
-        ax.text(
-            bx[0],
-            bx[1],
-            "B",
-            color="white",
-            ha="center",
-            va="center",
-            fontsize=7.5,
-            weight="bold",
-            zorder=7,
-        )
+        _base_marker(ax, xy(np.array([base]))[0], "B", "#222")
         if route.team.end_base is not None and route.team.end_base != base:
-            ex = xy(np.array([route.team.end_base]))[0]
-            ax.scatter(
-                [ex[0]],
-                [ex[1]],
-                marker="s",
-                s=150,
-                color="#555",
-                edgecolor="white",
-                lw=1.2,
-                zorder=6,
-            )
-            ax.text(
-                ex[0],
-                ex[1],
-                "E",
-                color="white",
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                weight="bold",
-                zorder=7,
-            )
+            _base_marker(ax, xy(np.array([route.team.end_base]))[0], "E", "#555")
         seen: dict[tuple[float, float], int] = {}
         for s in route.stops:
             sx = xy(np.array([(s.lon, s.lat)]))[0]
