@@ -136,8 +136,18 @@ def read_kul(path: str | Path, *, teams: int = 1) -> Benchmark:
     """
     path = Path(path)
     lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    n_customers = int(lines[0][2])
-    rows = lines[2 : 2 + n_customers + 1]
+    # The header is six numbers "k v N t" and "D Q"; one published file (c204) wraps them
+    # over lines differently, so read tokens until there are six, then the vertex rows.
+    header: list[str] = []
+    start = 0
+    while len(header) < 6 and start < len(lines):
+        header += lines[start]
+        start += 1
+    if len(header) < 6:
+        msg = f"{path} has no KU Leuven header (k v N t / D Q)."
+        raise ValueError(msg)
+    n_customers = int(header[2])
+    rows = lines[start : start + n_customers + 1]
     if len(rows) != n_customers + 1:
         msg = f"{path} declares {n_customers} vertices but lists {len(rows) - 1}."
         raise ValueError(msg)

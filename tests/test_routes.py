@@ -541,3 +541,10 @@ def test_benchmark_solves_small_budget_feasibly(top_module):
     sol, problems = top_module.solve(b, time_limit_s=0.5)
     assert problems == []
     assert sol.score >= 0.8 * 206
+
+
+def test_benchmark_reads_the_wrapped_header_of_c204(top_module):
+    # c204 as published wraps its six header numbers over two lines differently.
+    wrapped = top_module.read_kul(TOP_DATA / "toptw_solomon2_n100" / "c204.txt")
+    usual = top_module.read_kul(TOP_DATA / "toptw_solomon2_n100" / "c203.txt")
+    assert wrapped.n == usual.n == 101 and wrapped.tmax == usual.tmax
