@@ -8,45 +8,20 @@ from datetime import date, datetime
 
 import geopandas as gpd
 import gpxpy
-import numpy as np
 import pytest
-from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry import MultiLineString
 
 from planning import export, routes, travel
 from planning.routes import Team
+from tests.test_routes import grid_network
 
 DAY = date(2025, 3, 7)
 
 
 @pytest.fixture(scope="module")
 def plan():
-    lat0, lon0, step = 53.74, -0.34, 150.0
-    dlat = step / 111_320.0
-    dlon = step / (111_320.0 * np.cos(np.radians(lat0)))
-    nx, ny = 5, 4
-    pts = [(lon0 + i * dlon, lat0 + j * dlat) for j in range(ny) for i in range(nx)]
-    rows = []
-    for j in range(ny):
-        for i in range(nx):
-            here = j * nx + i
-            for other in ([here + 1] if i + 1 < nx else []) + ([here + nx] if j + 1 < ny else []):
-                rows.append(
-                    {
-                        "segment_id": len(rows),
-                        "name": "",
-                        "highway": "residential",
-                        "length_m": step,
-                        "u": here,
-                        "v": other,
-                        "geometry": LineString([pts[here], pts[other]]),
-                    }
-                )
-    segments = gpd.GeoDataFrame(rows, crs="EPSG:4326")
-    nodes = gpd.GeoDataFrame(
-        {"x": [p[0] for p in pts], "y": [p[1] for p in pts]},
-        geometry=[Point(p) for p in pts],
-        crs="EPSG:4326",
-    )
+    segments, nodes = grid_network(5, 4, 150.0, named=False)
+    pts = list(zip(nodes["x"], nodes["y"], strict=True))
     specs = [(3, 5.0, "police"), (20, 4.0, "outreach"), (28, 3.0, "police"), (10, 2.0, "dogs")]
     hotspots = gpd.GeoDataFrame(
         [

@@ -23,8 +23,8 @@ STEP_M = 200.0
 FAST = {"time_limit_s": 2.0, "solution_limit": 30, "settings": {}}
 
 
-def grid_network(nx: int = 6, ny: int = 5, step_m: float = STEP_M):
-    """A grid of 2-point street segments in EPSG:4326."""
+def grid_network(nx: int = 6, ny: int = 5, step_m: float = STEP_M, *, named: bool = True):
+    """A grid of 2-point street segments in EPSG:4326 (unnamed streets with ``named=False``)."""
     lat0, lon0 = 53.74, -0.34
     dlat = step_m / 111_320.0
     dlon = step_m / (111_320.0 * np.cos(np.radians(lat0)))
@@ -37,7 +37,7 @@ def grid_network(nx: int = 6, ny: int = 5, step_m: float = STEP_M):
                 rows.append(
                     {
                         "segment_id": len(rows),
-                        "name": f"Street {len(rows)}",
+                        "name": f"Street {len(rows)}" if named else "",
                         "highway": "residential",
                         "length_m": step_m,
                         "u": here,
