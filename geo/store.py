@@ -215,7 +215,7 @@ class Store:
             else:
                 self.engine = sa.create_engine(url, pool_pre_ping=True)
         except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
-            msg = f"Cannot open the database {_safe_url(url)!r}: {exc}. Check --db or BEATPLAN_DB."
+            msg = f"Cannot open the database {safe_url(url)!r}: {exc}. Check --db or BEATPLAN_DB."
             raise ValueError(msg) from exc
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -243,7 +243,7 @@ class Store:
                 conn.commit()
         except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.InterfaceError) as exc:
             msg = (
-                f"Cannot open the database {_safe_url(self.url)!r}; check the path or server "
+                f"Cannot open the database {safe_url(self.url)!r}; check the path or server "
                 f"and try again ({str(exc.orig or exc).strip().splitlines()[0]})."
             )
             raise ValueError(msg) from exc
@@ -253,7 +253,7 @@ class Store:
             if not isinstance(exc, CommandError):
                 raise
             msg = (
-                f"The database {_safe_url(self.url)!r} was migrated by a newer version of "
+                f"The database {safe_url(self.url)!r} was migrated by a newer version of "
                 f"Beatplan than this one; upgrade Beatplan ({exc})."
             )
             raise ValueError(msg) from exc
@@ -607,8 +607,18 @@ class Store:
         self.engine.dispose()
 
 
-def _safe_url(url: str) -> str:
-    """Hide the password of a URL for messages."""
+def safe_url(url: str) -> str:
+    """Return ``url`` with any password hidden, for messages and pages.
+
+    Parameters
+    ----------
+    url
+        An SQLAlchemy URL.
+
+    Returns
+    -------
+    str
+    """
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:

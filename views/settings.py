@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
 from geo.privacy import neutralise_cells
 from geo.settings import DEFAULT_SETTINGS_PATH, Settings
+from geo.store import safe_url
 from ui.auth import require
 from ui.state import get_settings, get_store, synthetic_banner
 
@@ -40,24 +40,6 @@ def settings_file() -> str:
     str
     """
     return os.environ.get("BEATPLAN_SETTINGS") or str(DEFAULT_SETTINGS_PATH)
-
-
-def masked_url(url: str) -> str:
-    """Return a database URL with any password replaced by ``***``.
-
-    Parameters
-    ----------
-    url
-        An SQLAlchemy URL.
-
-    Returns
-    -------
-    str
-    """
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unreadable database URL)"
 
 
 def taxonomy_table(settings: Settings) -> pd.DataFrame:
@@ -172,7 +154,7 @@ c1, c2, c3 = st.columns([3, 1, 1])
 c1.metric("Database in use", "SQLite file" if store.is_sqlite else "Server database")
 c2.metric("Stored reports", f"{store.count_reports():,}")
 c3.metric("Import batches", f"{len(batches):,}")
-st.code(masked_url(store.url), language=None)
+st.code(safe_url(store.url), language=None)
 st.caption("Set another database with the `BEATPLAN_DB` environment variable.")
 
 st.subheader("Purge old reports")
