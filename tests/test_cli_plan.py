@@ -35,6 +35,17 @@ def run(args, capsys, env):
     return code, (json.loads(out) if code == 0 and out.strip() else None), err
 
 
+def _ensure_plan(env, capsys) -> None:
+    """Write plan.json for the tests that read a plan, when an earlier test has not."""
+    if not (env / "plan.json").exists():
+        code, _, err = run(
+            ["plan", "--teams", str(TEAMS), "--time-limit", "2", "--out", str(env / "plan.json")],
+            capsys,
+            env,
+        )
+        assert code == 0, err
+
+
 def test_demo_is_idempotent_and_labelled(demo_env, capsys):
     code, out, _ = run(["demo", "--if-empty"], capsys, demo_env)
     assert code == 0 and out["skipped"] is True and out["reports"] >= 9000
@@ -88,20 +99,7 @@ def test_plan_bad_output_name(demo_env, capsys):
 
 
 def test_brief_pdf_and_html(demo_env, capsys):
-    if not (demo_env / "plan.json").exists():
-        run(
-            [
-                "plan",
-                "--teams",
-                str(TEAMS),
-                "--time-limit",
-                "2",
-                "--out",
-                str(demo_env / "plan.json"),
-            ],
-            capsys,
-            demo_env,
-        )
+    _ensure_plan(demo_env, capsys)
     code, _, err = run(
         ["brief", "--plan", str(demo_env / "plan.json"), "--out", str(demo_env / "brief.pdf")],
         capsys,
@@ -172,20 +170,7 @@ def test_track_matches_a_synthetic_walk_to_the_plan(demo_env, capsys):
     from planning.export import plan_from_json
     from planning.tracking import synthetic_track
 
-    if not (demo_env / "plan.json").exists():
-        run(
-            [
-                "plan",
-                "--teams",
-                str(TEAMS),
-                "--time-limit",
-                "2",
-                "--out",
-                str(demo_env / "plan.json"),
-            ],
-            capsys,
-            demo_env,
-        )
+    _ensure_plan(demo_env, capsys)
     plan = plan_from_json(json.loads((demo_env / "plan.json").read_text()))
     team = next(r for r in plan.routes if len(r.stops) >= 2)
     first, second = team.stops[0].hotspot_id, team.stops[1].hotspot_id
