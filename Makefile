@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+LOCK := requirements.lock
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps run test test-latest lock lint bench clean
 
-$(STAMP): pyproject.toml
+# Packages come from the committed lock file (exact versions and hashes); `make lock` refreshes it.
+$(STAMP): pyproject.toml $(LOCK)
 	@bash scripts/system-deps.sh --runtime
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,9 +35,24 @@ test: system-deps install
 	BEATPLAN_TEST_PG_URL="$${BEATPLAN_TEST_PG_URL:-$$(bash scripts/postgres.sh || true)}" \
 		$(BIN)/python -m pytest
 
+# Refresh the lock file to the newest versions pyproject.toml allows; run `make test` before
+# committing it.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+		--python-version 3.11 --quiet -o $(LOCK)
+
+# The newest versions of everything, in a separate environment: an upgrade is a tested step.
+test-latest: system-deps install
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+	.venv-latest/bin/uv pip install --quiet --python .venv-latest/bin/python --upgrade -e '.[test]'
+	BEATPLAN_TEST_PG_URL="$${BEATPLAN_TEST_PG_URL:-$$(bash scripts/postgres.sh || true)}" \
+		.venv-latest/bin/python -m pytest
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache static/vendor
+	rm -rf $(VENV) .venv-latest .pytest_cache .ruff_cache static/vendor
