@@ -102,6 +102,60 @@ def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
     }
 
 
+def _team_from_json(t: dict[str, Any]) -> Team:
+    """The team of one ``teams`` entry of the plan JSON."""
+    return Team(
+        name=str(t["name"]),
+        skills=tuple(t["skills"]),
+        base=_pt(t["base"]),
+        shift_start=datetime.fromisoformat(t["shift"]["start"]),
+        shift_end=datetime.fromisoformat(t["shift"]["end"]),
+        mode=str(t.get("mode", "walk")),
+        end_base=None if t.get("end_base") is None else _pt(t["end_base"]),
+        max_stops=t.get("max_stops"),
+        break_minutes=int(t.get("break_minutes", 0)),
+        members=tuple(t.get("members", ())),
+    )
+
+
+def _stop_from_json(s: dict[str, Any]) -> Stop:
+    """One ``stops`` entry of the plan JSON."""
+    return Stop(
+        order=int(s["order"]),
+        hotspot_id=str(s["hotspot_id"]),
+        label=str(s["label"]),
+        arrive=datetime.fromisoformat(s["arrive"]),
+        leave=datetime.fromisoformat(s["leave"]),
+        lon=float(s["lon"]),
+        lat=float(s["lat"]),
+        skill=str(s["skill"]),
+        risk=float(s.get("risk", 0.0)),
+        node=int(s.get("node", -1)),
+        visit=int(s.get("visit", 1)),
+    )
+
+
+def _route_from_json(t: dict[str, Any]) -> TeamRoute:
+    """One ``teams`` entry of the plan JSON as a team route (older files carry only a path)."""
+    team = _team_from_json(t)
+    stops = tuple(_stop_from_json(s) for s in t["stops"])
+    if "legs" in t:
+        legs = tuple(tuple(_pt(p) for p in leg) for leg in t["legs"])
+    else:
+        legs = (tuple(_pt(p) for p in t.get("path", [])),) if t.get("path") else ()
+    depart = _dt(t.get("depart")) or (stops[0].arrive if stops else team.shift_start)
+    back = _dt(t.get("back")) or (stops[-1].leave if stops else team.shift_start)
+    return TeamRoute(
+        team=team,
+        stops=stops,
+        legs=legs,
+        distance_m=float(t.get("distance_m", 0.0)),
+        depart=depart,
+        back=back,
+        break_start=_dt(t.get("break_start")),
+    )
+
+
 def plan_from_json(data: dict[str, Any]) -> PatrolPlan:
     """Rebuild a plan from :func:`plan_to_json` output.
 
@@ -120,53 +174,7 @@ def plan_from_json(data: dict[str, Any]) -> PatrolPlan:
         When a required key is missing.
     """
     try:
-        routes = []
-        for t in data["teams"]:
-            team = Team(
-                name=str(t["name"]),
-                skills=tuple(t["skills"]),
-                base=_pt(t["base"]),
-                shift_start=datetime.fromisoformat(t["shift"]["start"]),
-                shift_end=datetime.fromisoformat(t["shift"]["end"]),
-                mode=str(t.get("mode", "walk")),
-                end_base=None if t.get("end_base") is None else _pt(t["end_base"]),
-                max_stops=t.get("max_stops"),
-                break_minutes=int(t.get("break_minutes", 0)),
-                members=tuple(t.get("members", ())),
-            )
-            stops = tuple(
-                Stop(
-                    order=int(s["order"]),
-                    hotspot_id=str(s["hotspot_id"]),
-                    label=str(s["label"]),
-                    arrive=datetime.fromisoformat(s["arrive"]),
-                    leave=datetime.fromisoformat(s["leave"]),
-                    lon=float(s["lon"]),
-                    lat=float(s["lat"]),
-                    skill=str(s["skill"]),
-                    risk=float(s.get("risk", 0.0)),
-                    node=int(s.get("node", -1)),
-                    visit=int(s.get("visit", 1)),
-                )
-                for s in t["stops"]
-            )
-            if "legs" in t:
-                legs = tuple(tuple(_pt(p) for p in leg) for leg in t["legs"])
-            else:
-                legs = (tuple(_pt(p) for p in t.get("path", [])),) if t.get("path") else ()
-            depart = _dt(t.get("depart")) or (stops[0].arrive if stops else team.shift_start)
-            back = _dt(t.get("back")) or (stops[-1].leave if stops else team.shift_start)
-            routes.append(
-                TeamRoute(
-                    team=team,
-                    stops=stops,
-                    legs=legs,
-                    distance_m=float(t.get("distance_m", 0.0)),
-                    depart=depart,
-                    back=back,
-                    break_start=_dt(t.get("break_start")),
-                )
-            )
+        routes = [_route_from_json(t) for t in data["teams"]]
         return PatrolPlan(
             date=Date.fromisoformat(data["date"]),
             routes=tuple(routes),
