@@ -1,0 +1,73 @@
+"""Table definitions of the report store: the shared SQLAlchemy ``metadata`` and its core tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "AUDIT_ACTIONS",
+    "REPORT_FIELDS",
+    "audit",
+    "batches",
+    "metadata",
+    "plans",
+    "reports",
+]
+
+metadata = sa.MetaData()
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch_id", sa.String(32), primary_key=True),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(32), nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("imported_by", sa.String(255), nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("duplicates", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("off_network", sa.Integer, nullable=False, default=0),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("report_id", sa.String(32), primary_key=True),
+    sa.Column("occurred_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("time_known", sa.Boolean, nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("segment_id", sa.Integer, nullable=True),
+    sa.Column("location_hint", sa.String(255), nullable=True),
+    sa.Column("lsoa_code", sa.String(16), nullable=True),
+    sa.Column("batch_id", sa.String(32), nullable=False, index=True),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("what", sa.String(500), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False, default=0),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("plan_id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("plan_date", sa.String(10), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+REPORT_FIELDS = [c.name for c in reports.columns]
+AUDIT_ACTIONS = ("import", "export", "purge", "delete", "view", "plan", "network", "demo", "role")
