@@ -88,6 +88,12 @@ def _parse_bbox(raw: Any) -> tuple[float, float, float, float] | None:
     return (west, south, east, north)
 
 
+def _parse_maps(raw: dict[str, Any]) -> dict[str, Any]:
+    maps = dict(raw)
+    maps["tiles"] = check_tiles(maps.get("tiles")) or "none"
+    return maps
+
+
 def _parse_bases(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for name, value in raw.items():
@@ -101,6 +107,43 @@ def _parse_bases(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
             raise ValueError(msg)
         out[str(name)] = (lon, lat)
     return out
+
+
+_TILE_KEYS = ("{z}", "{x}", "{y}")
+_TILE_URL = re.compile(r"https://(\{s\}\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/[^\s\x00-\x1f\x7f\"'<>`\\]*")
+
+
+def check_tiles(value: Any) -> str | None:
+    """Validate the ``[maps] tiles`` setting: ``"none"`` or an https tile URL template.
+
+    Parameters
+    ----------
+    value
+        The setting as read from the file.
+
+    Returns
+    -------
+    str or None
+        The URL template, or ``None`` for ``"none"``/empty (no tiles, no third party).
+
+    Raises
+    ------
+    ValueError
+        For anything but ``https://host/...{z}...{x}...{y}...`` (``http:``, ``//host``,
+        ``javascript:``, relative paths, spaces or quotes included).
+    """
+    tiles = str(value if value is not None else "").strip()
+    if tiles.lower() in {"", "none"}:
+        return None
+    if not _TILE_URL.fullmatch(tiles) or not all(key in tiles for key in _TILE_KEYS):
+        shown = tiles[:80].encode("ascii", "backslashreplace").decode("ascii")
+        msg = (
+            '[maps] tiles in the settings file must be "none" or an https:// tile URL '
+            "template with {z}, {x} and {y}, such as "
+            f"https://tiles.example.org/{{z}}/{{x}}/{{y}}.png; it is {shown!r}."
+        )
+        raise ValueError(msg)
+    return tiles
 
 
 def parse_settings(raw: dict[str, Any]) -> Settings:
@@ -140,7 +183,7 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
         snapping=dict(raw.get("snapping") or {}),
         hotspots=dict(raw.get("hotspots") or {}),
         patrols=dict(raw.get("patrols") or {}),
-        maps=dict(raw.get("maps") or {}),
+        maps=_parse_maps(raw.get("maps") or {}),
         signposting=dict(raw.get("signposting") or {}),
         bases=_parse_bases(raw.get("bases") or {}),
     )

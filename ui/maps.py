@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import html
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +18,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from geo.settings import check_tiles
 from ui.assets import (
     MAP_CSS,
     MAP_JS,
@@ -30,7 +31,7 @@ from ui.assets import (
     find_remote_assets,
     missing_vendor_files,
 )
-from ui.escape import escape_properties, escape_text
+from ui.escape import escape_properties, escape_text, html_text, js_string
 
 __all__ = [
     "MAP_CSS",
@@ -44,13 +45,13 @@ __all__ = [
     "escape_text",
     "find_remote_assets",
     "missing_vendor_files",
+    "text_tooltip",
 ]
 
 # Yellow-orange-red without the palest yellows, which vanish on the light background.
 RISK_COLORS: tuple[str, ...] = ("#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 STREET_STYLE: dict[str, Any] = {"color": "#8f8f8f", "weight": 2, "opacity": 0.9}
 MAP_BACKGROUND = "#f4f3ef"
-_TEMPLATE_KEYS = ("{z}", "{x}", "{y}")
 
 
 def tile_options(maps_settings: Mapping[str, Any]) -> dict[str, str | None]:
@@ -65,10 +66,14 @@ def tile_options(maps_settings: Mapping[str, Any]) -> dict[str, str | None]:
     -------
     dict
         ``{"tiles": str | None, "attribution": str}``; ``tiles`` is None for ``"none"``.
+
+    Raises
+    ------
+    ValueError
+        When ``tiles`` is not ``"none"`` or an https tile URL template.
     """
-    tiles = str(maps_settings.get("tiles") or "").strip()
     return {
-        "tiles": None if tiles.lower() in {"", "none"} else tiles,
+        "tiles": check_tiles(maps_settings.get("tiles")),
         "attribution": str(maps_settings.get("attribution") or ""),
     }
 
@@ -104,10 +109,11 @@ def base_map(
     bounds
         ``(min_lon, min_lat, max_lon, max_lat)`` in WGS84.
     tiles
-        ``None`` or ``"none"`` for no tiles (the default), or a tile URL template such as
-        ``https://tiles.example.org/{z}/{x}/{y}.png`` to opt in to a tile service.
+        ``None`` or ``"none"`` for no tiles (the default), or an https tile URL template
+        such as ``https://tiles.example.org/{z}/{x}/{y}.png`` to opt in to a tile service.
     attribution
-        The tile service's attribution (HTML, from settings; required with ``tiles``).
+        The tile service's attribution (plain text from settings, shown escaped; character
+        references such as ``&copy;`` are read first; required with ``tiles``).
 
     Returns
     -------
@@ -121,20 +127,10 @@ def base_map(
     """
     ensure_offline_assets()
     west, south, east, north = _check_bounds(bounds)
-    if tiles is not None and tiles.strip().lower() in {"", "none"}:
-        tiles = None
-    if tiles is not None:
-        if not all(key in tiles for key in _TEMPLATE_KEYS) or not re.match(
-            r"^(https?://|/)", tiles
-        ):
-            msg = (
-                f"maps.tiles must be 'none' or a tile URL template with {{z}}, {{x}} and {{y}} "
-                f"(e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png), not {tiles!r}."
-            )
-            raise ValueError(msg)
-        if not attribution.strip():
-            msg = "maps.attribution must credit the tile service when maps.tiles is set."
-            raise ValueError(msg)
+    tiles = check_tiles(tiles)
+    if tiles is not None and not attribution.strip():
+        msg = "maps.attribution must credit the tile service when maps.tiles is set."
+        raise ValueError(msg)
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=15,
@@ -143,7 +139,9 @@ def base_map(
         max_zoom=19,
     )
     if tiles is not None:
-        folium.TileLayer(tiles=tiles, attr=attribution, name="Tiles", max_zoom=19).add_to(m)
+        # Leaflet writes the attribution with innerHTML: show it as text, never as markup.
+        attr = html_text(html.unescape(attribution))
+        folium.TileLayer(tiles=tiles, attr=attr, name="Tiles", max_zoom=19).add_to(m)
     m.get_root().header.add_child(
         Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
         name="beatplan_map_background",
@@ -455,12 +453,43 @@ def add_outlines(
             "fillOpacity": 0.3,
             "dashArray": "6 4",
         },
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+        tooltip=folium.GeoJsonTooltip(
+            fields=[escape_text(f) for f in fields], aliases=aliases, sticky=True
+        )
         if fields
         else None,
     )
     layer.add_to(m)
     return layer
+
+
+def _html_tooltip(markup: str, *, sticky: bool = True) -> folium.Tooltip:
+    """A tooltip for HTML built here (its data parts already :func:`html_text`-escaped).
+
+    folium writes tooltip text inside a JavaScript template literal, so the markup is
+    escaped once more for that context: ``${...}``, backticks and ``</script>`` stay text.
+    """
+    return folium.Tooltip(js_string(markup), sticky=sticky)
+
+
+def text_tooltip(text: Any, *, sticky: bool = True) -> folium.Tooltip:
+    """Make a folium tooltip that shows ``text`` literally (escaped for HTML and JavaScript).
+
+    Pass the result as ``tooltip=`` to any folium layer instead of a string: folium puts
+    a string tooltip into a JavaScript template literal unescaped, where ``${...}`` runs.
+
+    Parameters
+    ----------
+    text
+        Plain text from data (team, street, file names...).
+    sticky
+        Whether the tooltip follows the mouse.
+
+    Returns
+    -------
+    folium.Tooltip
+    """
+    return _html_tooltip(html_text(text), sticky=sticky)
 
 
 TEAM_COLORS: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
@@ -489,7 +518,7 @@ def add_routes(m: folium.Map, routes: Sequence[Any]) -> list[str]:
         path = [(lat, lon) for lon, lat in route.path]
         if len(path) >= 2:
             folium.PolyLine(
-                path, color=color, weight=5, opacity=0.85, tooltip=escape_text(route.team.name)
+                path, color=color, weight=5, opacity=0.85, tooltip=text_tooltip(route.team.name)
             ).add_to(group)
         lon0, lat0 = route.team.base
         folium.CircleMarker(
@@ -498,7 +527,7 @@ def add_routes(m: folium.Map, routes: Sequence[Any]) -> list[str]:
             color=color,
             fill=True,
             fill_opacity=1,
-            tooltip=escape_text(f"{route.team.name}: base"),
+            tooltip=text_tooltip(f"{route.team.name}: base"),
         ).add_to(group)
         for stop in route.stops:
             badge = (
@@ -513,7 +542,7 @@ def add_routes(m: folium.Map, routes: Sequence[Any]) -> list[str]:
             folium.Marker(
                 (stop.lat, stop.lon),
                 icon=folium.DivIcon(html=badge, icon_size=(24, 24), icon_anchor=(12, 12)),
-                tooltip=tip,
+                tooltip=_html_tooltip(tip),
             ).add_to(group)
         group.add_to(m)
     return colors
