@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo.privacy import DroppedColumn, neutralise_cells
-from geo.reports import read_reports
+from geo.reports import ReadResult, read_reports
 from geo.settings import DATA_DIR, Settings, load_settings
 from geo.store import Store
 
@@ -142,13 +142,7 @@ def import_file(
     result = read_reports(
         src, file_name=file_name, source=source, mapping=mapping, settings=settings
     )
-    frame = result.reports
-    off_network = snapped = 0
-    if network is not None and not frame.empty:
-        max_d = float(settings.snapping.get("max_distance_m", 50))
-        frame = snap_reports(frame, network, max_distance_m=max_d)
-        snapped = int(frame["segment_id"].notna().sum())
-        off_network = len(frame) - snapped
+    frame, snapped, off_network = _snap(result.reports, network, settings)
     stored = store.add_batch(
         frame,
         file_name=result.file_name,
@@ -160,14 +154,7 @@ def import_file(
         off_network=off_network,
         actor=actor,
     )
-    rejects_path: str | None = None
-    if result.rejected_count:
-        folder = Path(rejects_dir) if rejects_dir is not None else DATA_DIR / "rejects"
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = Path(result.file_name).stem or "upload"
-        path = folder / f"{stem}-{stored['batch_id']}-rejected.csv"
-        path.write_bytes(rejects_csv(result.rejected))
-        rejects_path = str(path)
+    rejects_path = _write_rejects(result, stored["batch_id"], rejects_dir)
     summary = ImportSummary(
         file_name=result.file_name,
         source=result.source,
@@ -185,10 +172,42 @@ def import_file(
         notes=result.notes,
         rejected_rows=result.rejected,
     )
+    _check_accounting(summary)
+    return summary
+
+
+def _snap(
+    frame: pd.DataFrame, network: Snapper | None, settings: Settings
+) -> tuple[pd.DataFrame, int, int]:
+    """Snap the reports to the network if there is one; return them, snapped and off-network."""
+    off_network = snapped = 0
+    if network is not None and not frame.empty:
+        max_d = float(settings.snapping.get("max_distance_m", 50))
+        frame = snap_reports(frame, network, max_distance_m=max_d)
+        snapped = int(frame["segment_id"].notna().sum())
+        off_network = len(frame) - snapped
+    return frame, snapped, off_network
+
+
+def _write_rejects(
+    result: ReadResult, batch_id: str, rejects_dir: str | os.PathLike[str] | None
+) -> str | None:
+    """Write the rejected rows' CSV for the batch, if any rows were rejected; return its path."""
+    if not result.rejected_count:
+        return None
+    folder = Path(rejects_dir) if rejects_dir is not None else DATA_DIR / "rejects"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = Path(result.file_name).stem or "upload"
+    path = folder / f"{stem}-{batch_id}-rejected.csv"
+    path.write_bytes(rejects_csv(result.rejected))
+    return str(path)
+
+
+def _check_accounting(summary: ImportSummary) -> None:
+    """Raise if a row read is not exactly one of accepted, duplicate or rejected."""
     if summary.accepted + summary.duplicates + summary.rejected != summary.rows_read:
         msg = (
             f"Internal accounting error for {summary.file_name}: {summary.rows_read} rows read "
             f"but {summary.accepted} + {summary.duplicates} + {summary.rejected} accounted for."
         )
         raise RuntimeError(msg)
-    return summary

@@ -1,0 +1,153 @@
+"""Read delimited text partner files (CSV, TSV, semicolon, pipe) in any common encoding."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import ReportFileError
+
+_NO_HEADER = "The file has no header row and no data; check it is the right file."
+_SEPARATOR_NAMES = {";": "Semicolon", "\t": "Tab", "|": "Pipe"}
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode a text file's bytes, detecting UTF-8 (with or without BOM), UTF-16 and cp1252.
+
+    Parameters
+    ----------
+    data
+        The raw bytes.
+
+    Returns
+    -------
+    (text, encoding)
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    head = data[:2000]
+    if head and head.count(0) > len(head) // 4:
+        enc = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        return data.decode(enc, errors="replace"), enc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Choose the delimiter among comma, semicolon, tab and pipe from the header line.
+
+    Parameters
+    ----------
+    text
+        The decoded file.
+
+    Returns
+    -------
+    str
+    """
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def csv_frame(data: bytes) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """Read a delimited text file into a table of strings, rejecting ragged rows by line.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+
+    Returns
+    -------
+    (frame, notes, bad_rows)
+        All cells as text plus a ``__row`` column of file line numbers, notes on the
+        encoding and separator, and the ``row``/``reason`` table of malformed rows.
+
+    Raises
+    ------
+    ReportFileError
+        When the file has no header or cannot be read as a table at all.
+    """
+    text, encoding = decode_text(data)
+    notes = [] if encoding in ("utf-8",) else [f"Read as {encoding} text."]
+    sep = sniff_delimiter(text)
+    if sep != ",":
+        notes.append(_SEPARATOR_NAMES[sep] + "-separated file.")
+    bad = pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str)})
+    try:
+        frame = _fast_frame(text, sep)
+    except pd.errors.EmptyDataError as exc:
+        raise ReportFileError(_NO_HEADER) from exc
+    except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
+        frame, bad = _frame_row_by_row(text, sep)
+    return frame, notes, bad
+
+
+def _fast_frame(text: str, sep: str) -> pd.DataFrame:
+    """Read a well-formed file with pandas' C parser (parser warnings raised as errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            on_bad_lines="error",
+            engine="c",
+            index_col=False,
+        )
+    frame["__row"] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def _frame_row_by_row(text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Slow path for a ragged file: keep well-formed rows, reject the others by line."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ReportFileError(_NO_HEADER) from exc
+    width = len(header)
+    good: list[list[str]] = []
+    good_rows: list[int] = []
+    bad_rows: list[int] = []
+    bad_reasons: list[str] = []
+    try:
+        for record in reader:
+            if not record or all(not c.strip() for c in record):
+                continue
+            line = reader.line_num
+            if len(record) > width:
+                bad_rows.append(line)
+                bad_reasons.append(f"row has {len(record)} cells but the header has {width}")
+                continue
+            good.append(record + [""] * (width - len(record)))
+            good_rows.append(line)
+    except csv.Error as exc:
+        msg = (
+            f"The file could not be read as a table near line {reader.line_num}: {exc}. "
+            "Check the quoting, or save it again as CSV."
+        )
+        raise ReportFileError(msg) from exc
+    frame = pd.DataFrame(good, columns=[h.strip() for h in header], dtype=str)
+    frame["__row"] = np.asarray(good_rows, dtype="int64")
+    bad = pd.DataFrame({"row": np.asarray(bad_rows, dtype="int64"), "reason": bad_reasons})
+    return frame, bad
