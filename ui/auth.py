@@ -13,6 +13,7 @@ from geo.privacy import neutralise_cells
 from geo.roles import ROLE_DESCRIPTIONS, get_assignment, seed_roles
 from geo.store import Store
 from geo.store import current_user as os_user
+from ui.escape import md_text
 from ui.state import get_store
 
 # Which roles may open each page (keys are the views/ file names).
@@ -159,7 +160,7 @@ def signed_in_user() -> User | None:
     try:
         _seeded(store.url)
     except ValueError as exc:
-        st.warning(f"The [roles] table in the settings file was not used: {exc}")
+        st.warning(md_text(f"The [roles] table in the settings file was not used: {exc}"))
     found = get_assignment(store, email)
     return User(
         email=email,
@@ -188,7 +189,7 @@ def no_role_page() -> None:
     """Draw the page for someone signed in without a role: no data, who to ask."""
     user = signed_in_user()
     st.title("No access yet")
-    who = user.email if user else "this account"
+    who = md_text(user.email) if user else "this account"
     st.error(
         f"You are signed in as {who}, but you have no Beatplan role yet. Ask a supervisor "
         "to give you one on the Access page."
@@ -209,7 +210,7 @@ def sidebar_account(user: User) -> None:
             return
         role = user.role or "no role"
         team = f", {user.team}" if user.team else ""
-        st.caption(f"Signed in as {user.email} ({role}{team})")
+        st.caption(md_text(f"Signed in as {user.email} ({role}{team})"))
         if st.button("Sign out", key="sign_out"):
             st.logout()
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.roles import ROLE_DESCRIPTIONS, ROLES, list_roles, remove_role, set_role
 from ui.auth import require
+from ui.escape import md_text
 from ui.state import get_store
 
 user = require("access")
@@ -35,9 +36,9 @@ with st.form("set_role", clear_on_submit=True):
     if st.form_submit_button("Give this role", type="primary"):
         try:
             done = set_role(store, email, role, actor=user.email, team=team or None)
-            st.success(f"{done.email} is now {done.role}.")
+            st.success(md_text(f"{done.email} is now {done.role}."))
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
 
 people = list_roles(store)
 st.subheader("People with a role")
@@ -64,5 +65,5 @@ with st.form("remove_role"):
             st.error("You cannot remove your own role; ask another supervisor.")
         else:
             remove_role(store, gone, actor=user.email)
-            st.success(f"{gone} no longer has a role.")
+            st.success(md_text(f"{gone} no longer has a role."))
             st.rerun()

@@ -12,6 +12,7 @@ from geo.errors import BeatplanError
 from geo.streets import NetworkUnavailableError, StreetNetwork
 from geo.workspace import install_network
 from ui.auth import require
+from ui.escape import md_text
 from ui.maps import add_street_network, base_map, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
 
@@ -80,7 +81,7 @@ if go and up is not None:
         )
         st.rerun()
     except (BeatplanError, ValueError) as exc:
-        st.error(f"{up.name} could not be loaded. {exc}")
+        st.error(md_text(f"{up.name} could not be loaded. {exc}"))
 elif go:
     st.warning("Choose a street file first.")
 
@@ -89,7 +90,7 @@ with tab_place, st.form("network_place"):
     fetch = st.form_submit_button("Download")
 if fetch and place.strip():
     try:
-        with st.spinner(f"Downloading streets for {place}…"):
+        with st.spinner(f"Downloading streets for {md_text(place)}…"):
             net = StreetNetwork.download(place.strip())
         out = install_network(
             net, store, settings=settings, what=f"download {place.strip()}", actor=user.email
@@ -98,6 +99,6 @@ if fetch and place.strip():
         st.cache_resource.clear()
         st.rerun()
     except NetworkUnavailableError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
     except ValueError as exc:
-        st.error(f"Could not download streets for {place}. {exc}")
+        st.error(md_text(f"Could not download streets for {place}. {exc}"))

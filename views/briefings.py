@@ -14,6 +14,7 @@ from geo.store import plans as plans_table
 from planning.briefing import briefings_html
 from planning.export import plan_from_json
 from ui.auth import require
+from ui.escape import md_text
 from ui.state import (
     _network_key,
     data_version,
@@ -64,7 +65,9 @@ def _network_segments() -> Any:
     try:
         net = get_network()
     except (OSError, ValueError) as exc:
-        st.warning(f"The saved street network could not be read ({exc}); briefings have no map.")
+        st.warning(
+            md_text(f"The saved street network could not be read ({exc}); briefings have no map.")
+        )
         return None
     return None if net is None else net.segments
 
@@ -93,7 +96,7 @@ plan_dict = options[choice]
 try:
     plan = plan_from_json(plan_dict)
 except (ValueError, TypeError) as exc:
-    st.error(f"This plan cannot be read: {exc}")
+    st.error(md_text(f"This plan cannot be read: {exc}"))
     st.stop()
 if not plan.routes:
     st.info("This plan has no teams; plan patrols on the Patrols page first.")
@@ -106,7 +109,7 @@ if user.role == "team":
         st.info("Your account is not linked to a patrol team yet; ask a supervisor.")
         st.stop()
     if user.team not in team_names:
-        st.info(f"This plan has no route for your team ({user.team}).")
+        st.info(md_text(f"This plan has no route for your team ({user.team})."))
         st.stop()
     who = st.selectbox("Team", [user.team])
 else:

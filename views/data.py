@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import BeatplanError
 from geo.ingest import ImportSummary, import_file, rejects_csv
 from ui.auth import require
+from ui.escape import md_text
 from ui.state import SOURCES, get_network, get_settings, get_store, synthetic_banner
 
 FIELD_LABELS = {
@@ -77,7 +78,7 @@ if submitted:
         st.warning("Choose a file to import first.")
     else:
         try:
-            with st.spinner(f"Importing {upload.name}…"):
+            with st.spinner(f"Importing {md_text(upload.name)}…"):
                 summary = import_file(
                     upload.getvalue(),
                     file_name=upload.name,
@@ -93,18 +94,18 @@ if submitted:
             st.cache_data.clear()
         except BeatplanError as exc:
             st.session_state.pop("last_import", None)
-            st.error(f"{upload.name} was not imported. {exc}")
+            st.error(md_text(f"{upload.name} was not imported. {exc}"))
 
 summary: ImportSummary | None = st.session_state.get("last_import")
 if summary is not None:
-    st.subheader(f"Imported {summary.file_name}")
+    st.subheader(f"Imported {md_text(summary.file_name)}")
     cols = st.columns(5)
     cols[0].metric("Rows read", f"{summary.rows_read:,}")
     cols[1].metric("Accepted", f"{summary.accepted:,}")
     cols[2].metric("Duplicates merged", f"{summary.duplicates:,}")
     cols[3].metric("Rejected", f"{summary.rejected:,}")
     cols[4].metric("Off the street network", f"{summary.off_network:,}")
-    st.caption(f"Format: {summary.format}. " + " ".join(summary.notes))
+    st.caption(md_text(f"Format: {summary.format}. " + " ".join(summary.notes)))
 
     left, right = st.columns(2)
     with left:

@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 from geo.hotspots import format_hour_windows
 from geo.store import default_db_url
 from ui.auth import require
+from ui.escape import md_text
 from ui.maps import (
     add_legend,
     add_outlines,
@@ -48,7 +49,7 @@ if not sel.categories:
 try:
     hot, mode, seg_table = current_hotspots(sel)
 except ValueError as exc:
-    st.warning(str(exc))
+    st.warning(md_text(exc))
     st.stop()
 if hot is None:
     st.info("No reports match the selection in the sidebar; widen the period or categories.")

@@ -14,6 +14,7 @@ from geo.settings import DATA_DIR
 from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
 from planning.routes import plan_patrols, teams_from_dict
 from ui.auth import require
+from ui.escape import md_text
 from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
 from ui.state import (
     current_hotspots,
@@ -182,7 +183,7 @@ if go:
         st.session_state.plan_json = body
         st.session_state.plan_hotspots = hot
     except ValueError as exc:
-        st.error(f"Could not plan patrols. {exc}")
+        st.error(md_text(f"Could not plan patrols. {exc}"))
 
 plan = st.session_state.get("plan")
 if plan is not None:
@@ -193,7 +194,7 @@ if plan is not None:
     m2.metric("Stops", sum(len(r.stops) for r in plan.routes))
     m3.metric("Hotspots not visited", len(plan.dropped))
     for w in plan.warnings:
-        st.warning(w)
+        st.warning(md_text(w))
     w, s, e, n = network.segments.total_bounds
     pts = [p for r in plan.routes for p in r.path]
     if pts:
@@ -207,7 +208,7 @@ if plan is not None:
     st_folium(m, height=560, returned_objects=[], key="patrol_map", use_container_width=True)
     for route, color in zip(plan.routes, colors, strict=True):
         st.markdown(
-            f"<span style='color:{color}'>■</span> **{route.team.name}** · "
+            f"<span style='color:{color}'>■</span> **{md_text(route.team.name)}** · "
             f"{route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
             f"{route.distance_m / 1000:.1f} km",
             unsafe_allow_html=False,

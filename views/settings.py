@@ -12,6 +12,7 @@ from geo.privacy import neutralise_cells
 from geo.settings import DEFAULT_SETTINGS_PATH, Settings
 from geo.store import safe_url
 from ui.auth import require
+from ui.escape import md_text
 from ui.state import get_settings, get_store, synthetic_banner
 
 # (label, settings section, key, unit) of the defaults shown read-only.
@@ -109,7 +110,7 @@ user = require("settings")
 st.title("Settings")
 st.write(
     "How Beatplan is configured. Everything here is read from the settings file "
-    f"`{settings_file()}`; edit that file (or point `BEATPLAN_SETTINGS` at another one) and "
+    f"{md_text(settings_file())}; edit that file (or point `BEATPLAN_SETTINGS` at another one) and "
     "restart the app to change it. Only the retention purge below changes data."
 )
 synthetic_banner()
@@ -137,7 +138,7 @@ if tiles.lower() == "none":
     )
 else:
     st.warning(
-        f"Map tiles: an online tile service is in use (`{tiles}`). Every map view asks that "
+        f"Map tiles: an online tile service is in use ({md_text(tiles)}). Every map view asks that "
         "service for tiles, which tells it the area being looked at.",
         icon=":material/public:",
     )
@@ -183,7 +184,7 @@ st.button(
 outcome = st.session_state.get("purge_result")
 if outcome:
     if "error" in outcome:
-        st.error(outcome["error"])
+        st.error(md_text(outcome["error"]))
     else:
         st.success(
             f"Purged {outcome['purged']:,} reports that occurred before {outcome['cutoff']} "

@@ -25,7 +25,8 @@ from planning.tracking import (
     synthetic_track,
 )
 from ui.auth import require
-from ui.maps import add_outlines, add_street_network, base_map, escape_text, tile_options
+from ui.escape import md_text
+from ui.maps import add_outlines, add_street_network, base_map, text_tooltip, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
 
 TRACK_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
@@ -52,7 +53,7 @@ def _current_plan():  # -> PatrolPlan | None
         try:
             plan = plan_from_json(st.session_state["plan_json"])
         except ValueError as exc:
-            st.error(f"The patrol plan in this session cannot be read. {exc}")
+            st.error(md_text(f"The patrol plan in this session cannot be read. {exc}"))
             return None
     return plan
 
@@ -88,7 +89,7 @@ else:
             gpx = synthetic_track(plan, team, seed=7)
             st.session_state.tracking_demo = (f"demo-{team}.gpx", gpx.encode("utf-8"), team)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
     items = [(f.name, f.getvalue()) for f in files or []]
     demo = st.session_state.get("tracking_demo")
     if demo is not None and demo[2] == team:
@@ -100,13 +101,13 @@ else:
         try:
             fixes = read_tracks(items, plan=plan)
             for warning in fixes.attrs.get("warnings", []):
-                st.warning(warning)
+                st.warning(md_text(warning))
             fixes = clean_track(fixes, mode=route.team.mode)
             segments = network.segments if network is not None else None
             visits = hotspot_visits(fixes, hot, segments)
             visits["team"] = team
         except (ValueError, FileNotFoundError) as exc:
-            st.error(f"Could not read the track. {exc}")
+            st.error(md_text(f"Could not read the track. {exc}"))
             fixes = pd.DataFrame()
             visits = pd.DataFrame()
         except Exception:  # never show a traceback for a bad upload
@@ -141,7 +142,7 @@ else:
                 color=TRACK_COLORS[k % len(TRACK_COLORS)],
                 weight=3,
                 opacity=0.8,
-                tooltip=escape_text(f"{team}: {name[0]}"),
+                tooltip=text_tooltip(f"{team}: {name[0]}"),
             ).add_to(m)
         st_folium(m, height=480, returned_objects=[], key="track_map", use_container_width=True)
 
@@ -203,7 +204,7 @@ with st.form("manual_log", clear_on_submit=True):
             log_patrol(store, team=m_team, date=m_date, hotspot_id=m_hot, minutes=m_min)
             st.success("Patrol recorded.")
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
         except Exception:
             st.error("Could not save the patrol to the database; try again.")
 
@@ -255,7 +256,7 @@ else:
                 raise ValueError(msg)
             effect = effect_estimate(store.reports(), effect_hot, starts, weeks=8)
         except ValueError as exc:
-            st.caption(str(exc))
+            st.caption(md_text(exc))
         else:
             st.dataframe(
                 effect.rename(
