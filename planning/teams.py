@@ -13,6 +13,8 @@ from typing import Any
 from planning import travel
 
 __all__ = [
+    "DAY_OFFSET_RANGE",
+    "MAX_TEAMS",
     "ROLE_SKILLS",
     "SKILLS",
     "Team",
@@ -28,6 +30,11 @@ __all__ = [
 #: handling needles, per the ``needles`` action in settings), "outreach" stops only a team with
 #: an outreach worker.
 SKILLS = ("police", "sharps", "outreach")
+
+#: Most teams one plan takes (the solver's memory grows with teams x stops).
+MAX_TEAMS = 50
+#: Days a team's shift may start after the plan date (-1: the night before).
+DAY_OFFSET_RANGE = (-1, 7)
 
 #: Default skills of member roles (lower case). A team's skills are the union of its members'
 #: skills and any ``skills`` listed for it.
@@ -210,6 +217,15 @@ def teams_from_dict(raw: Mapping[str, Any], *, date: Date) -> list[Team]:
     if not specs:
         msg = "The teams file lists no team; add a [[team]] table per team."
         raise ValueError(msg)
+    if not isinstance(specs, list) or not all(isinstance(s, Mapping) for s in specs):
+        msg = "The teams file must list teams as [[team]] tables; see planning.teams.load_teams."
+        raise ValueError(msg)
+    if len(specs) > MAX_TEAMS:
+        msg = (
+            f"The teams file lists {len(specs)} teams; a plan takes at most {MAX_TEAMS}. "
+            "Split the teams into several plans (one file per shift or area)."
+        )
+        raise ValueError(msg)
     teams: list[Team] = []
     names: set[str] = set()
     for k, spec in enumerate(specs, start=1):
@@ -226,7 +242,7 @@ def teams_from_dict(raw: Mapping[str, Any], *, date: Date) -> list[Team]:
         if "shift" not in spec:
             msg = f'Team {name!r} has no shift; add shift = "18:00-22:00".'
             raise ValueError(msg)
-        day = date + timedelta(days=int(spec.get("day", 0)))
+        day = date + timedelta(days=_day_offset(spec.get("day", 0), name))
         start, end = parse_shift(spec["shift"], date=day)
         members = tuple(str(m) for m in spec.get("members", ()))
         skills = team_skills(members, spec.get("skills", ()))
@@ -252,6 +268,23 @@ def teams_from_dict(raw: Mapping[str, Any], *, date: Date) -> list[Team]:
             )
         )
     return teams
+
+
+def _day_offset(value: Any, name: str) -> int:
+    """The team's ``day`` (days after the plan date), refusing anything outside the limits."""
+    lo, hi = DAY_OFFSET_RANGE
+    try:
+        day = int(value)
+        ok = not isinstance(value, bool) and float(value) == day
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or not lo <= day <= hi:
+        msg = (
+            f"Team {name!r} has day = {value!r}; use a whole number from {lo} (the day before "
+            f"the plan date) to {hi} (a week after), or leave it out for the plan date."
+        )
+        raise ValueError(msg)
+    return day
 
 
 def _lonlat(value: Any, where: str) -> tuple[float, float]:
