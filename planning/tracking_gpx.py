@@ -40,7 +40,8 @@ def _load_one(item: Any) -> tuple[str, bytes]:
     return path.name, path.read_bytes()
 
 
-def _parse_gpx(name: str, data: bytes) -> pd.DataFrame:
+def _parse_gpx(name: str, data: bytes) -> tuple[pd.DataFrame, int]:
+    """The timed fixes of one GPX file, and how many timed fixes had an impossible position."""
     text = data.decode("utf-8-sig", errors="replace")
     try:
         gpx = gpxpy.parse(text)
@@ -72,15 +73,20 @@ def _parse_gpx(name: str, data: bytes) -> pd.DataFrame:
         [t.isoformat() if t is not None else None for t in times], utc=True, format="ISO8601"
     )
     local = stamps.tz_convert(LOCAL_TZ).tz_localize(None)
-    frame = pd.DataFrame(
-        {
-            "track": name,
-            "time": local,
-            "lon": np.asarray(lons, dtype="float64"),
-            "lat": np.asarray(lats, dtype="float64"),
-        }
-    )
-    return frame[has_time].sort_values("time", kind="stable").reset_index(drop=True)
+    lon = np.asarray(lons, dtype="float64")
+    lat = np.asarray(lats, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    if not (valid & has_time).any():
+        msg = (
+            f"{name} has no track point with a valid position (latitude -90 to 90, longitude "
+            "-180 to 180); export the track again from the device."
+        )
+        raise ValueError(msg)
+    frame = pd.DataFrame({"track": name, "time": local, "lon": lon, "lat": lat})
+    keep = has_time & valid
+    frame = frame[keep].sort_values("time", kind="stable").reset_index(drop=True)
+    return frame, int((has_time & ~valid).sum())
 
 
 def read_tracks(files: Iterable[Any], *, plan: PatrolPlan | None = None) -> pd.DataFrame:
@@ -101,26 +107,40 @@ def read_tracks(files: Iterable[Any], *, plan: PatrolPlan | None = None) -> pd.D
     -------
     pandas.DataFrame
         Columns ``track`` (the file name), ``time`` (datetime64, local), ``lon``, ``lat``;
-        ``attrs["warnings"]`` is a list of plain-English warnings.
+        ``attrs["warnings"]`` is a list of plain-English warnings and
+        ``attrs["rejected_fixes"]`` counts the points left out for an impossible position.
 
     Raises
     ------
     ValueError
-        For broken XML, a file with no track points, or a track with no timestamps.
+        For broken XML, a file with no track points, a track with no timestamps, or a
+        track with no point at a valid position.
     """
     frames = []
+    warnings: list[str] = []
+    rejected = 0
     seen: dict[str, int] = {}
     for item in files:
         name, data = _load_one(item)
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name} ({seen[name]})"
-        frames.append(_parse_gpx(name, data))
+        frame, bad = _parse_gpx(name, data)
+        frames.append(frame)
+        if bad:
+            rejected += bad
+            warnings.append(
+                f"Track {name}: {bad} point(s) with an impossible position (latitude outside "
+                "-90 to 90, longitude outside -180 to 180, or not a number) were left out."
+            )
     if not frames:
         msg = "No GPX file was given; upload at least one track."
         raise ValueError(msg)
     fixes = pd.concat(frames, ignore_index=True)
-    fixes.attrs["warnings"] = time_zone_warnings(fixes, plan) if plan is not None else []
+    if plan is not None:
+        warnings += time_zone_warnings(fixes, plan)
+    fixes.attrs["warnings"] = warnings
+    fixes.attrs["rejected_fixes"] = rejected
     return fixes
 
 
