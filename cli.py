@@ -20,11 +20,18 @@ class UserError(Exception):
     """A mistake in the command's input; the message is shown as is."""
 
 
+def _plain(text: object) -> str:
+    """One line without control characters: file headers and names must not drive the terminal."""
+    from ui.escape import plain_text
+
+    return plain_text(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one plain line and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"beatplan: {message} (see 'beatplan --help')\n")
+        sys.stderr.write(f"beatplan: {_plain(message)} (see 'beatplan --help')\n")
         raise SystemExit(EXIT_USER)
 
 
@@ -607,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         IsADirectoryError,
     ) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        sys.stderr.write(f"beatplan: {text}\n")
+        sys.stderr.write(f"beatplan: {_plain(text)}\n")
         if args.debug:
             traceback.print_exc()
         return EXIT_USER
@@ -616,7 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     except Exception as exc:  # a bug: say so in one line, details with --debug
         sys.stderr.write(
-            f"beatplan: internal error ({type(exc).__name__}: {exc}); "
+            f"beatplan: internal error ({type(exc).__name__}: {_plain(exc)}); "
             "run again with --debug and report it\n"
         )
         if args.debug or os.environ.get("BEATPLAN_DEBUG"):

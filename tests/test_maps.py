@@ -263,3 +263,110 @@ def test_base_map_fits_bounds_and_handles_a_point() -> None:
     html_text = m.get_root().render()
     assert "fitBounds" in html_text
     assert "L.tileLayer" not in html_text
+
+
+# --- issue 15: script and markup from data -------------------------------------------------
+
+PAYLOADS = (
+    "${top.alert(1)}",
+    "`${top.alert(2)}`",
+    "</script><script>alert(3)</script>",
+    "![x](http://host.example/x.png)",
+    "[x](javascript:alert(4))",
+    "<img src=x onerror=alert(5)>",
+    "javascript:alert(6)",
+    "a\u2028b\u2029c",
+    "a\rb",
+)
+# What must never appear in the rendered page: the payloads' active parts, unescaped.
+ACTIVE = ("${top", "`${", "<script>alert", "<img src=x", "onerror=alert(5)>", "\u2028", "\u2029")
+
+
+def _hostile_routes() -> list:
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    t0 = datetime(2026, 3, 2, 18, 0)
+    routes = []
+    for k, payload in enumerate(PAYLOADS):
+        team = SimpleNamespace(name=f"Team {payload}", base=(-0.368, 53.740))
+        stop = SimpleNamespace(
+            order=1, label=f"Stop {payload}", arrive=t0, leave=t0, lat=53.741, lon=-0.366 + k * 1e-4
+        )
+        routes.append(
+            SimpleNamespace(team=team, path=[(-0.368, 53.740), (-0.366, 53.741)], stops=[stop])
+        )
+    return routes
+
+
+def _hostile_map() -> folium.Map:
+    streets = _streets()
+    streets["name"] = [PAYLOADS[0], PAYLOADS[1], PAYLOADS[5]]
+    streets["label"] = [PAYLOADS[2], PAYLOADS[3], PAYLOADS[7]]
+    m = maps.base_map(
+        bounds=BOUNDS,
+        tiles="https://127.0.0.1/{z}/{x}/{y}.png",
+        attribution="&copy; " + " ".join(PAYLOADS),
+    )
+    maps.add_street_network(m, streets, name=PAYLOADS[0])
+    maps.add_segments_by_value(
+        m, streets, column="risk", tooltip_fields={"name": PAYLOADS[1]}, name=PAYLOADS[2]
+    )
+    maps.add_legend(m, maps.default_colormap([1.0, 2.0]), caption=" ".join(PAYLOADS))
+    maps.add_outlines(m, streets, tooltip_fields={"name": PAYLOADS[4]}, name=PAYLOADS[6])
+    maps.add_routes(m, _hostile_routes())
+    for payload in PAYLOADS:
+        folium.PolyLine(
+            [(53.74, -0.37), (53.741, -0.369)], tooltip=maps.text_tooltip(f"track {payload}")
+        ).add_to(m)
+    return m
+
+
+def test_map_builders_leave_no_payload_active() -> None:
+    rendered = _hostile_map().get_root().render()
+    for bad in ACTIVE:
+        assert bad not in rendered, bad
+    # Template literals in the page: no data-made substitution or closing backtick inside.
+    for literal in re.findall(r"bindTooltip\(\s*`(.*?)`,", rendered, flags=re.DOTALL):
+        assert "${" not in literal and "\\`" not in literal
+
+
+def test_text_tooltip_shows_the_text_literally() -> None:
+    for payload in PAYLOADS:
+        tip = maps.text_tooltip(payload)
+        # The template literal's value (JSON escapes only) is the HTML-escaped text.
+        assert json.loads(f'"{tip.text}"') == maps.escape_text(payload)
+
+
+def test_attribution_is_text_not_markup() -> None:
+    m = maps.base_map(
+        bounds=BOUNDS,
+        tiles="https://tiles.example.org/{z}/{x}/{y}.png",
+        attribution="&copy; Example <img src=x onerror=alert(1)> ${top.alert(1)}",
+    )
+    (layer,) = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    attr = layer.options["attribution"]
+    assert attr == "© Example &lt;img src=x onerror=alert(1)&gt; &#36;{top.alert(1)}"
+
+
+@pytest.mark.parametrize(
+    "tiles",
+    [
+        "//host.example/{z}/{x}/{y}.png",
+        "http://tiles.example.org/{z}/{x}/{y}.png",
+        "javascript:alert(1)//{z}/{x}/{y}",
+        "/app/static/{z}/{x}/{y}.png",
+        'https://tiles.example.org/{z}/{x}/{y}.png" onerror="alert(1)',
+        "https://tiles.example.org/{z}/\n{x}/{y}.png",
+        " https:// tiles.example.org/{z}/{x}/{y}.png",
+    ],
+)
+def test_tiles_must_be_https_templates(tiles: str) -> None:
+    from geo.settings import parse_settings
+
+    with pytest.raises(ValueError, match=r"https://"):
+        maps.base_map(bounds=BOUNDS, tiles=tiles, attribution="x")
+    with pytest.raises(ValueError, match=r"\[maps\] tiles"):
+        maps.tile_options({"tiles": tiles})
+    with pytest.raises(ValueError, match=r"\[maps\] tiles"):
+        parse_settings({"maps": {"tiles": tiles, "attribution": "x"}})
