@@ -14,10 +14,22 @@ from typing import Any
 import pandas as pd
 
 from geo.settings import Settings, load_settings
+from geo.store import Store
 from planning.briefing_render import html_to_pdf
+from planning.impact_disclosure import (
+    FEWER,
+    SHOWN,
+    Key,
+    PublishedCell,
+    check_period,
+    is_standard_period,
+    protect_release,
+)
+from planning.impact_disclosure import WITHHELD as WITHHELD_STATUS
 from planning.impact_figures import PERIOD_KEYS as PERIOD_KEYS
 from planning.impact_figures import WITHHELD as WITHHELD
 from planning.impact_figures import CountedFigures, SummaryFigures, count_figures
+from planning.impact_ledger import custom_periods, published_cells, record_release, release_count
 from planning.impact_narrative import narrative as narrative
 from planning.impact_render import chart_values, summary_html, totals_figure, trend_figure
 from planning.impact_suppression import TOTAL as TOTAL
@@ -29,6 +41,7 @@ __all__ = [
     "chart_values",
     "html_to_pdf",
     "protect_cells",
+    "release_summary",
     "summary_figures",
     "summary_html",
     "suppress_table",
@@ -52,6 +65,7 @@ def summary_figures(
     top_streets: int = 8,
     radius_m: float = 100.0,
     area_name: str | None = None,
+    published: Sequence[PublishedCell] = (),
 ) -> SummaryFigures:
     """Compute the community summary's figures for whole months, with suppression applied.
 
@@ -89,6 +103,10 @@ def summary_figures(
         Radius around patrolled stops when hotspot segments are unknown.
     area_name
         Name of the area for the title; ``settings.area_name`` by default.
+    published
+        Every figure published before (:func:`planning.impact_ledger.published_cells`): the
+        new figures are checked against them all, so none of the earlier small counts can be
+        worked out by differencing. Public summaries go through :func:`release_summary`.
 
     Returns
     -------
@@ -115,7 +133,79 @@ def summary_figures(
         top_streets=top_streets,
         radius_m=radius_m,
     )
-    return _protected(counted, t, area_name if area_name is not None else settings.area_name)
+    name = area_name if area_name is not None else settings.area_name
+    return _protected(counted, t, name, published)
+
+
+def release_summary(
+    store: Store,
+    reports: pd.DataFrame,
+    *,
+    start: Any,
+    end: Any,
+    area: str = "",
+    allow_custom: bool = False,
+    **options: Any,
+) -> SummaryFigures:
+    """Release a public community summary: a fixed period, checked against every earlier release.
+
+    The period must be a calendar month, a calendar quarter or a period a supervisor has
+    published before (a supervisor, ``allow_custom``, may publish a new one once). The figures
+    are suppressed against everything published so far for the area, then recorded in the
+    published-figures ledger (keys, statuses and shown values only).
+
+    Parameters
+    ----------
+    store
+        The store holding the ledger.
+    reports
+        The report table: every report of the area (earlier figures are checked against it).
+    start, end
+        The period's first and last month (dates inside them are widened to whole months).
+    area
+        The area the figures belong to ("" when the store does not keep areas apart).
+    allow_custom
+        Whether the caller may publish a period that is not a month or a quarter.
+    **options
+        Passed on to :func:`summary_figures` (``settings``, ``plans``, ``visits``, ...).
+
+    Returns
+    -------
+    SummaryFigures
+
+    Raises
+    ------
+    ValueError
+        When the period may not be published (the message says what may).
+    """
+    first, last = check_period(
+        start,
+        end,
+        custom_periods=custom_periods(store, area=area),
+        allow_custom=allow_custom,
+    )
+    for _attempt in range(5):
+        seen = release_count(store, area=area)
+        figs = summary_figures(
+            reports,
+            start=first.start_time,
+            end=last.end_time,
+            published=published_cells(store, area=area),
+            **options,
+        )
+        done = record_release(
+            store,
+            figs.cells,
+            first=first,
+            last=last,
+            custom=not is_standard_period(first, last),
+            area=area,
+            expect_releases=seen,
+        )
+        if done is not None:
+            return figs
+    msg = "Other summaries are being published at this moment; try again in a minute."
+    raise ValueError(msg)
 
 
 def _threshold(threshold: int | None, settings: Settings) -> int:
@@ -129,10 +219,29 @@ def _threshold(threshold: int | None, settings: Settings) -> int:
     return t
 
 
-def _protected(c: CountedFigures, t: int, area_name: str) -> SummaryFigures:
-    """Apply suppression to the counted figures and write the narrative from what is published."""
-    hidden, primary = protect_cells(
-        c.values, c.equations, threshold=t, totals=c.totals, free=c.free
+def _protected(
+    c: CountedFigures, t: int, area_name: str, published: Sequence[PublishedCell]
+) -> SummaryFigures:
+    """Apply suppression to the counted figures and write the narrative from what is published.
+
+    Suppression runs on canonical keys (:mod:`planning.impact_disclosure`), against every
+    figure published before; the result is mapped back to the summary's own keys.
+    """
+    canon = c.canonical()
+    values: dict[Key, int] = {}
+    for k, ck in canon.items():
+        values[ck] = int(c.values[k])
+    prot = protect_release(values, threshold=t, prior=published, truth=c.true_count)
+    hidden = frozenset(k for k, ck in canon.items() if ck in prot.hidden) | frozenset(c.free)
+    primary = frozenset(k for k, ck in canon.items() if ck in prot.primary)
+    cells = tuple(
+        PublishedCell(
+            key=ck,
+            status=FEWER if ck in prot.primary else WITHHELD_STATUS if ck in prot.hidden else SHOWN,
+            value=None if ck in prot.hidden else v,
+            threshold=t,
+        )
+        for ck, v in sorted(values.items())
     )
     figs = SummaryFigures(
         months=c.months,
@@ -147,5 +256,8 @@ def _protected(c: CountedFigures, t: int, area_name: str) -> SummaryFigures:
         effort=c.effort,
         has_inside=c.has_inside,
         area_name=area_name,
+        cells=cells,
+        stale=prot.stale,
+        exposed=len(prot.exposed),
     )
     return SummaryFigures(**{**figs.__dict__, "narrative": tuple(narrative(figs))})

@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo.settings import Settings
 from planning.export import plan_from_json
+from planning.impact_disclosure import Key, PublishedCell, scope_categories, scope_of
 from planning.routes import PatrolPlan
 
 __all__ = [
@@ -65,7 +66,10 @@ class SummaryFigures:
     """All figures of a community summary, with what must stay hidden.
 
     ``values`` holds true counts and is for internal use only; anything published must go
-    through :meth:`text` or :meth:`published`, which honour ``hidden``.
+    through :meth:`text` or :meth:`published`, which honour ``hidden``. ``cells`` are the
+    figures as shown, by canonical key, for the published-figures ledger; ``stale`` counts
+    earlier published figures the data no longer matches and ``exposed`` small counts that
+    earlier releases had already given away (both left out of the check).
     """
 
     months: tuple[pd.Period, ...]
@@ -81,6 +85,9 @@ class SummaryFigures:
     has_inside: bool
     area_name: str = ""
     narrative: tuple[str, ...] = field(default=())
+    cells: tuple[PublishedCell, ...] = field(default=())
+    stale: int = 0
+    exposed: int = 0
 
     @property
     def start(self) -> Date:
@@ -232,6 +239,65 @@ class CountedFigures:
     streets: tuple[str, ...] = ()
     effort: dict[str, Any] | None = None
     has_inside: bool = False
+    scope: str = "*"
+    truth: pd.Series | None = None
+
+    def canonical(self) -> dict[Hashable, Key]:
+        """The canonical key (:data:`planning.impact_disclosure.Key`) of every figure shown.
+
+        ``("s_rest", p)`` (never shown) has none. A period of one month and that month's
+        cell share a key: they are the same figure.
+
+        Returns
+        -------
+        dict
+        """
+        span = {p: (str(ms[0]), str(ms[-1])) for p, ms in self.periods.items()}
+        this = span.get("this", ("", ""))
+        tag = f"{this[0]}..{this[1]}"
+        out: dict[Hashable, Key] = {}
+        for k in self.values:
+            kind = k[0]  # type: ignore[index]
+            if kind == "m":
+                out[k] = ("c", k[1], "", "", str(k[2]), str(k[2]))  # type: ignore[index]
+            elif kind == "mt":
+                out[k] = ("t", self.scope, "", "", str(k[1]), str(k[1]))  # type: ignore[index]
+            elif kind == "p":
+                out[k] = ("c", k[1], "", "", *span[k[2]])  # type: ignore[index]
+            elif kind == "pt":
+                out[k] = ("t", self.scope, "", "", *span[k[1]])  # type: ignore[index]
+            elif kind == "s":
+                out[k] = ("t", self.scope, str(k[1]), "", *span[k[2]])  # type: ignore[index]
+            elif kind in ("in", "out"):
+                out[k] = (kind, self.scope, "", tag, *span[k[1]])  # type: ignore[index]
+        return out
+
+    def true_count(self, key: Key) -> int | None:
+        """Today's count of a canonical ``"c"`` or ``"t"`` figure; ``None`` when unknown.
+
+        Parameters
+        ----------
+        key
+            A canonical key.
+
+        Returns
+        -------
+        int or None
+        """
+        if self.truth is None or key[0] not in ("c", "t"):
+            return None
+        t = self.truth
+        cat = t.index.get_level_values(0)
+        street = t.index.get_level_values(1)
+        month = t.index.get_level_values(2)
+        mask = (month >= key[4]) & (month <= key[5])
+        if key[0] == "c":
+            mask &= cat == key[1]
+        else:
+            mask &= np.isin(cat, scope_categories(key[1], set(cat)))
+            if key[2]:
+                mask &= street == key[2]
+        return int(t.to_numpy()[mask].sum())
 
 
 def _choose_periods(rep: pd.DataFrame, this: list[pd.Period]) -> dict[str, tuple[pd.Period, ...]]:
@@ -408,6 +474,7 @@ def count_figures(
     rep["occurred_at"] = pd.to_datetime(rep["occurred_at"])
     rep["month"] = rep["occurred_at"].dt.to_period("M")
     rep["category"] = rep["category"].astype(str)
+    truth = _truth_counts(rep, segments)
     if categories is not None:
         rep = rep.loc[rep["category"].isin(list(categories))]
     periods = _choose_periods(rep, this)
@@ -422,6 +489,8 @@ def count_figures(
         periods=periods,
         categories=tuple(present),
         labels={c: settings.label(c) for c in present},
+        scope=scope_of(categories),
+        truth=truth,
     )
     _add_category_cells(out, rep, present, shown_months)
     comp = [p for p in ("previous", "this") if p in periods]
@@ -434,6 +503,19 @@ def count_figures(
         out, rep, vis, source, this=this, comp=comp, hotspots=hotspots, radius_m=radius_m
     )
     return out
+
+
+def _truth_counts(rep: pd.DataFrame, segments: pd.DataFrame | None) -> pd.Series:
+    """Report counts by category, street ("" when unnamed) and month (``"YYYY-MM"``)."""
+    street = _street_names(rep, segments).fillna("").astype(str)
+    keys = pd.DataFrame(
+        {
+            "category": rep["category"].to_numpy(),
+            "street": street.to_numpy(),
+            "month": rep["month"].astype(str).to_numpy(),
+        }
+    )
+    return keys.groupby(["category", "street", "month"], sort=True).size()
 
 
 def _inside_mask(
