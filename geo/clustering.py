@@ -1,0 +1,262 @@
+"""Grouping hot segments and report clusters into hotspots, and labelling them from street names."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from pyproj import CRS
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from geo.risk import _MIN_EDGE_M, _incidence, _nodes
+from geo.settings import Settings
+
+__all__: list[str] = []
+
+
+# --------------------------------------------------------------------------------------
+# Network mode: connected runs of significant hot segments
+# --------------------------------------------------------------------------------------
+
+
+def _hot_components(
+    adj: sp.csr_matrix, hot: np.ndarray, rep_pos: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Connected runs of hot segments with at least ``[hotspots] min_reports`` reports.
+
+    Returns the hot segment rows kept, their component and the component count (0 when
+    no run is kept).
+    """
+    n_segments = adj.shape[0]
+    hot_idx = np.flatnonzero(hot)
+    if len(hot_idx) == 0:
+        return hot_idx, np.zeros(0, dtype=np.int64), 0
+    sub = adj[hot_idx][:, hot_idx]
+    n_comp, comp = connected_components(sub, directed=False)
+    # A "hotspot" of one or two reports on a very short street is noise to a patrol planner.
+    min_reports = int(settings.hotspots.get("min_reports", 5))
+    seg_reports = np.bincount(rep_pos[rep_pos >= 0], minlength=n_segments)
+    comp_reports = np.bincount(comp, weights=seg_reports[hot_idx], minlength=n_comp)
+    big = comp_reports[comp] >= min_reports
+    if not big.all():
+        hot_idx = hot_idx[big]
+        if len(hot_idx) == 0:
+            return hot_idx, np.zeros(0, dtype=np.int64), 0
+        sub = adj[hot_idx][:, hot_idx]
+        n_comp, comp = connected_components(sub, directed=False)
+    return hot_idx, comp, n_comp
+
+
+def _rank_components(
+    hot_idx: np.ndarray, comp: np.ndarray, n_comp: int, smoothed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank components by smoothed risk (ties: lowest segment row first).
+
+    Returns ``rank`` (rank position -> component), ``group`` (per hot segment, 0 = the
+    top-ranked hotspot) and the unranked component risks.
+    """
+    comp_risk = np.bincount(comp, weights=smoothed[hot_idx], minlength=n_comp)
+    first_seg = np.full(n_comp, np.iinfo(np.int64).max)
+    np.minimum.at(first_seg, comp, hot_idx)
+    rank = np.lexsort((first_seg, -comp_risk))  # rank position -> component
+    new_of_comp = np.empty(n_comp, dtype=np.int64)
+    new_of_comp[rank] = np.arange(n_comp)
+    group = new_of_comp[comp]  # per hot segment, 0 = top-ranked hotspot
+    return rank, group, comp_risk
+
+
+def _group_members(
+    hot_idx: np.ndarray, group: np.ndarray, n_comp: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The stable order of hot segments by group, and each group's segment rows."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(n_comp + 1))
+    members = [hot_idx[order[bounds[k] : bounds[k + 1]]] for k in range(n_comp)]
+    return order, members
+
+
+# --------------------------------------------------------------------------------------
+# Point mode: DBSCAN clusters of reports
+# --------------------------------------------------------------------------------------
+
+
+def _dbscan_labels(x: np.ndarray, y: np.ndarray, *, eps: float, min_samples: int) -> np.ndarray:
+    """scikit-learn DBSCAN cluster of each projected point (-1 for noise)."""
+    from sklearn.cluster import DBSCAN
+
+    return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(np.c_[x, y])
+
+
+def _rank_clusters(
+    labels: np.ndarray, weight: np.ndarray, n_clusters: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank clusters by score, then size, both descending.
+
+    Returns the clustered mask, the ranked scores and sizes, and each report's ranked
+    group (0 = top-ranked, -1 = noise).
+    """
+    inside = labels >= 0
+    score = np.bincount(labels[inside], weights=weight[inside], minlength=n_clusters)
+    size = np.bincount(labels[inside], minlength=n_clusters)
+    rank = np.lexsort((-size, -score))
+    new = np.empty(n_clusters, dtype=np.int64)
+    new[rank] = np.arange(n_clusters)
+    group = np.where(inside, new[np.clip(labels, 0, None)], -1)
+    return inside, score[rank], size[rank], group
+
+
+def _cluster_hulls(
+    x: np.ndarray,
+    y: np.ndarray,
+    inside: np.ndarray,
+    group: np.ndarray,
+    *,
+    buffer_m: float,
+    crs: CRS,
+) -> gpd.GeoSeries:
+    """Each cluster's convex hull buffered by ``buffer_m``, in EPSG:4326, by ranked group."""
+    pts = shapely.points(x[inside], y[inside])
+    by_group = np.argsort(group[inside], kind="stable")  # shapely needs sorted indices
+    hulls = shapely.convex_hull(shapely.multipoints(pts[by_group], indices=group[inside][by_group]))
+    hulls = shapely.buffer(hulls, buffer_m)
+    return gpd.GeoSeries(hulls, crs=crs).to_crs(4326)
+
+
+def _hint_label(hints: pd.Series, lon: float, lat: float) -> str:
+    vals = hints.dropna().astype(str).str.strip()
+    vals = vals[vals != ""]
+    if vals.empty:
+        return f"area near {lat:.4f}, {lon:.4f}"
+    counts = vals.value_counts()
+    top = sorted(counts.index, key=lambda h: (-counts[h], h))[:2]
+    return top[0] if len(top) == 1 else f"{top[0]} and {top[1]}"
+
+
+def _cluster_labels(
+    reports: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    inside: np.ndarray,
+    group: np.ndarray,
+    size: np.ndarray,
+) -> list[str]:
+    """Label each ranked cluster from its reports' location hints (else its centre)."""
+    n_clusters = len(size)
+    cx = np.bincount(group[inside], weights=lon[inside], minlength=n_clusters) / size
+    cy = np.bincount(group[inside], weights=lat[inside], minlength=n_clusters) / size
+    hints = (
+        reports["location_hint"]
+        if "location_hint" in reports.columns
+        else pd.Series(pd.NA, index=reports.index, dtype=object)
+    )
+    hint_groups = hints.loc[inside].groupby(group[inside])
+    return [
+        _hint_label(
+            hint_groups.get_group(k) if k in hint_groups.groups else pd.Series(dtype=object),
+            cx[k],
+            cy[k],
+        )
+        for k in range(n_clusters)
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Labels from street names
+# --------------------------------------------------------------------------------------
+
+
+class _Labeller:
+    """Human labels for runs of segments from street names."""
+
+    def __init__(self, segments: pd.DataFrame) -> None:
+        names = (
+            segments["name"] if "name" in segments.columns else pd.Series("", index=segments.index)
+        )
+        self.names = names.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        self.length = segments["length_m"].to_numpy(dtype=float)
+        self.u, self.v, _ = _nodes(segments)
+        self.node_seg = _incidence(segments).T.tocsr()  # node -> incident segments
+        highway = (
+            segments["highway"]
+            if "highway" in segments.columns
+            else pd.Series("", index=segments.index)
+        )
+        self.highway = highway.fillna("").astype(str).to_numpy(dtype=object)
+        self.geoms = segments.geometry.to_numpy() if "geometry" in segments.columns else None
+        named = np.flatnonzero(self.names != "")
+        self.named_idx = named
+        self.named_tree = (
+            shapely.STRtree(self.geoms[named]) if self.geoms is not None and len(named) else None
+        )
+
+    def _nearest_name(self, segs: np.ndarray) -> str | None:
+        """The named street nearest the middle of an unnamed run (within about 250 m)."""
+        if self.named_tree is None:
+            return None
+        centre = shapely.centroid(shapely.union_all(self.geoms[segs]))
+        hit = self.named_tree.query_nearest(centre, max_distance=0.004)  # ~250 m in degrees
+        if len(hit) == 0:
+            return None
+        return str(self.names[self.named_idx[int(hit[0])]]).split(" / ")[0]
+
+    def _noun(self, segs: np.ndarray) -> str:
+        kinds = set(self.highway[segs])
+        if kinds and kinds <= {"footway", "path", "pedestrian", "steps", "cycleway", "track"}:
+            return "footpath"
+        if kinds and kinds <= {"service"}:
+            return "service road"
+        return "unnamed street"
+
+    def _names_at(self, node: int, exclude: str) -> list[str]:
+        """Street names at a junction other than ``exclude`` (merged "A / B" names split)."""
+        segs = self.node_seg.indices[self.node_seg.indptr[node] : self.node_seg.indptr[node + 1]]
+        own = {p.strip() for p in exclude.split(" / ")}
+        parts = {p.strip() for nm in self.names[segs] if nm for p in str(nm).split(" / ")}
+        return sorted(p for p in parts if p and p not in own)
+
+    def _ends(self, segs: np.ndarray) -> tuple[int, int] | None:
+        """The two nodes of a run of segments farthest apart along it (None for a loop)."""
+        nodes, inv = np.unique(np.r_[self.u[segs], self.v[segs]], return_inverse=True)
+        k = len(segs)
+        graph = sp.csr_matrix(
+            (np.maximum(self.length[segs], _MIN_EDGE_M), (inv[:k], inv[k:])),
+            shape=(len(nodes), len(nodes)),
+        )
+        deg = np.bincount(inv, minlength=len(nodes))
+        cand = np.flatnonzero(deg == 1)
+        if len(cand) < 2:
+            return None
+        dist = dijkstra(graph, directed=False, indices=cand)[:, cand]
+        dist[~np.isfinite(dist)] = -1
+        a, b = np.unravel_index(int(np.argmax(dist)), dist.shape)
+        return int(nodes[cand[a]]), int(nodes[cand[b]])
+
+    def label(self, segs: np.ndarray) -> str:
+        segs = np.asarray(segs, dtype=np.int64)
+        names = self.names[segs]
+        named = names != ""
+        if not named.any():
+            around = sorted(
+                {
+                    nm
+                    for node in np.r_[self.u[segs], self.v[segs]]
+                    for nm in self._names_at(int(node), "")
+                }
+            )
+            noun = self._noun(segs)
+            near = around[0] if around else self._nearest_name(segs)
+            return f"{noun} near {near}" if near else noun
+        by_len = pd.Series(self.length[segs][named]).groupby(names[named].astype(str)).sum()
+        dominant = sorted(by_len.index, key=lambda nm: (-round(by_len[nm], 6), nm))[0]
+        ends = self._ends(segs[names == dominant])
+        if ends is None:
+            return dominant
+        crossing = [c[0] for c in (self._names_at(e, dominant) for e in ends) if c]
+        crossing = sorted(set(crossing))
+        if len(crossing) == 2:
+            return f"{dominant} ({crossing[0]} to {crossing[1]})"
+        if len(crossing) == 1:
+            return f"{dominant} (near {crossing[0]})"
+        return dominant
