@@ -275,14 +275,16 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
             start=_date(args.test_from, "--test-from"), end=_date(args.test_to, "--test-to") + day
         )
         network = _network(args)
+    # the training table keeps every category (ours may borrow from the others); the test
+    # table and the scores are the chosen categories only
+    wanted = train if not cats else train[train["category"].isin(cats)]
     if cats:
-        train = train[train["category"].isin(cats)]
         test = test[test["category"].isin(cats)]
-    if train.empty or test.empty:
+    if wanted.empty or test.empty:
         msg = "the training or test period has no reports; check the dates and categories"
         raise UserError(msg)
     segments = None
-    if network is not None and train["segment_id"].notna().any():
+    if network is not None and wanted["segment_id"].notna().any():
         segments = network.segments
     result = evaluate(train, test, segments=segments, settings=settings, categories=cats, area=area)
     result["mode"] = "network" if segments is not None else "point"
@@ -404,7 +406,7 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
     """Render the public community impact summary for a period as PDF or HTML."""
 
     from planning.briefing import html_to_pdf
-    from planning.impact import summary_figures, summary_html
+    from planning.impact import release_summary, summary_html
 
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".html", ".htm"):
@@ -416,10 +418,12 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
     if reports.empty:
         msg = "no reports in the database: import partner files first"
         raise UserError(msg)
-    figs = summary_figures(
+    figs = release_summary(  # a month or a quarter, checked against every earlier release
+        store,
         reports,
         start=start,
         end=end,
+        allow_custom=args.new_period,
         settings=settings,
         categories=_categories(args),
     )
@@ -542,7 +546,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--out", required=True, help="output .geojson or .csv")
 
-    p = sub.add_parser("evaluate", help="back-test hotspot methods: hit rate, PAI, PEI")
+    p = sub.add_parser(
+        "evaluate",
+        help="back-test forecasts (ours and baselines, each calibrated on training only): "
+        "hit rate, PAI, PEI with 95%% intervals",
+    )
     p.add_argument("--train-from", default=None, metavar="DATE")
     p.add_argument("--train-to", default=None, metavar="DATE")
     p.add_argument("--test-from", default=None, metavar="DATE")
@@ -572,6 +580,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", required=True, metavar="DATE")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--out", required=True, help="output .pdf or .html")
+    p.add_argument(
+        "--new-period",
+        action="store_true",
+        help="publish a period that is not a calendar month or quarter (once; no overlaps)",
+    )
 
     p = sub.add_parser("track", help="dosage per hotspot from GPX tracks against a plan")
     p.add_argument("files", nargs="+", metavar="GPX")

@@ -140,7 +140,7 @@ def test_summary_pdf(demo_env, capsys):
 
     store = Store(str(demo_env / "demo.db"))
     last = store.period()[1]
-    start = (last - pd.DateOffset(months=1)).replace(day=1)
+    start = last.replace(day=1)  # a public summary covers one month or one quarter
     code, _out, err = run(
         [
             "summary",

@@ -287,3 +287,28 @@ def test_areas_keep_their_own_ledgers(reports, tmp_path, settings):
     assert published_cells(store, area="Hull")
     assert published_cells(store, area="Leeds") == []
     store.dispose()
+
+
+def test_cli_summary_publishes_months_and_quarters_and_refuses_other_ranges(
+    reports, tmp_path, capsys
+):
+    from cli import main
+    from tests.test_store import _add
+
+    db = tmp_path / "cli.db"
+    store = Store(str(db))
+    _add(store, reports)
+    store.dispose()
+    base = ["--db", str(db), "summary", "--out", str(tmp_path / "s.html")]
+    assert main([*base, "--from", "2025-01-01", "--to", "2025-05-31"]) == 2
+    err = capsys.readouterr().err
+    assert "one calendar month or one quarter" in err and "Traceback" not in err
+    assert main([*base, "--from", "2025-04-01", "--to", "2025-06-30"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--from", "2025-01-01", "--to", "2025-05-31", "--new-period"]) == 0
+    capsys.readouterr()
+    store = Store(str(db))
+    assert ("2025-01", "2025-05") in [
+        (c.key[4], c.key[5]) for c in published_cells(store) if c.key[0] == "t"
+    ]
+    store.dispose()
