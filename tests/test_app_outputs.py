@@ -93,17 +93,20 @@ def test_briefings_page_uses_the_session_plan():
     assert at.selectbox[1].options == ["All teams", "Team A"]
 
 
-def test_community_page_defaults_to_last_two_full_months():
+def test_community_page_offers_months_and_quarters_and_defaults_to_the_last_full_month():
     _seed()
     at = _run(COMMUNITY)
     assert at.title[0].value == "Community summary"
-    start, end = at.selectbox[0], at.selectbox[1]
-    assert str(start.value) == "2025-01" and str(end.value) == "2025-02"
+    feb, mar = pd.Period("2025-02", freq="M"), pd.Period("2025-03", freq="M")
+    assert at.selectbox(key="community_period_Month").value == (feb, feb)
     assert len(at.get("download_button")) == 2
     html = at.get("iframe")[0].proto.srcdoc
-    assert "Community impact summary" in html and "January to February 2025" in html
-    at.selectbox[0].set_value(pd.Period("2025-03", freq="M"))
-    at.selectbox[1].set_value(pd.Period("2025-03", freq="M")).run()
+    assert "Community impact summary" in html and "February 2025" in html
+    at.radio(key="community_kind").set_value("Quarter").run()
+    assert not at.exception
+    assert "January to March 2025" in at.get("iframe")[0].proto.srcdoc
+    at.radio(key="community_kind").set_value("Month").run()
+    at.selectbox(key="community_period_Month").set_value((mar, mar)).run()
     assert not at.exception
     assert "fewer than 10" in at.get("iframe")[0].proto.srcdoc
 

@@ -312,3 +312,27 @@ def test_cli_summary_publishes_months_and_quarters_and_refuses_other_ranges(
         (c.key[4], c.key[5]) for c in published_cells(store) if c.key[0] == "t"
     ]
     store.dispose()
+
+
+def test_community_page_lets_a_supervisor_publish_another_period_once():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app_outputs import COMMUNITY, _seed
+
+    _seed()
+    at = AppTest.from_file(COMMUNITY, default_timeout=60)
+    at.run()
+    assert not at.exception
+    jan, feb = pd.Period("2025-01", freq="M"), pd.Period("2025-02", freq="M")
+    at.selectbox(key="community_own_a").set_value(jan)
+    at.selectbox(key="community_own_b").set_value(feb)
+    at.button(key="community_publish").click().run()
+    assert not at.exception
+    assert "January to February 2025" in at.get("iframe")[0].proto.srcdoc
+    # Offered to everyone from now on; an overlapping period is refused with a plain message.
+    at.run()
+    assert "Published period" in at.radio(key="community_kind").options
+    at.selectbox(key="community_own_a").set_value(feb)
+    at.selectbox(key="community_own_b").set_value(pd.Period("2025-03", freq="M"))
+    at.button(key="community_publish").click().run()
+    assert any("overlaps January to February 2025" in e.value for e in at.error)
