@@ -1,4 +1,22 @@
-"""Back-tests of hotspot rankings: hit rate, PAI and PEI against count and KDE baselines."""
+"""Honest back-tests of hotspot forecasts: hit rate, PAI and PEI with bootstrap intervals.
+
+Protocol (DESIGN section 4, issue 13):
+
+- The **study area** is the area's boundary when given, else the training reports'
+  extent after dropping far-off outliers (outside Tukey's far fences, 3 x IQR beyond the
+  quartiles of either metric coordinate; their number is reported). Test reports never
+  shape it; test reports outside it are counted and left out.
+- **Units** are grid cells (point mode, coverage = share of area) or street segments
+  (network mode, coverage = share of street length).
+- Every method, ours and the baselines (:data:`geo.forecast.METHODS`), picks its
+  settings by validation inside the training window (:func:`geo.forecast.calibrate`);
+  nothing of the test period reaches it.
+- **Ties** are spread, not ordered: a block of tied units counts as one unit whose
+  reports are caught pro rata to the share of its size taken (the expected result of a
+  random order), so ties never flatter a method.
+- **Intervals**: 95% percentile intervals from a Poisson bootstrap over the test units
+  (each unit's size and test reports weighted by a Poisson(1) draw).
+"""
 
 from __future__ import annotations
 
@@ -7,47 +25,29 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 
-from geo.hotspots import (
-    _decay,
-    _default_at,
-    _filter_reports,
-    _harm_weights,
-    _opt,
-    _project,
-    _resolve_settings,
-    _segment_positions,
-    metric_crs_for,
-    segment_risk,
-    smooth_risk,
-)
+from geo.forecast import METHODS, forecast, make_events
+from geo.forecast import hit_rates as _hit_rates
+from geo.hotspots import _filter_reports, _project, _segment_positions, metric_crs_for
 from geo.settings import Settings
+from geo.study_area import area_bounds, cells, grid_units, network_units, study_area
 
-__all__ = ["METHODS", "evaluate", "hit_rates", "max_hit_rates"]
+__all__ = [
+    "METHODS",
+    "TIE_RULE",
+    "backtest",
+    "evaluate",
+    "hit_rates",
+    "last_month_check",
+    "max_hit_rates",
+    "study_area",
+]
 
-METHODS = ("beatplan", "counts", "kde")
 DEFAULT_COVERAGE = (0.01, 0.05, 0.10)
 DEFAULT_CELL_M = 150.0
-# Planar KDE baseline: Gaussian kernel with a fixed bandwidth (a common crime-mapping
-# choice between one and two grid cells; Scott/Silverman give kilometres on city-wide
-# data and a needlessly weak baseline).
-DEFAULT_KDE_BANDWIDTH_M = 200.0
-# Point-mode "beatplan": the decayed harm-weighted reports' Gaussian kernel mass (this
-# sigma) integrated over each cell, i.e. the expected weighted reports per cell.
-# Tuned on Hull 2022->2024 among sigma 50..300 m (see tests/test_evaluate.py).
-DEFAULT_POINT_BANDWIDTH_M = 200.0
-# Plus a narrow "near-repeat" component: police.uk and partner locations recur at the same
-# map points, so a second kernel of this sigma, with this share of the total, marks the
-# exact places within the wider neighbourhood. Chosen on Hull 2022->2024 among
-# (150-250 m, 30-75 m, 0.3-1.0); every combination tried beat the single kernel at 5%.
-DEFAULT_POINT_NARROW_M = 50.0
-DEFAULT_POINT_NARROW_SHARE = 0.3
-# Network mode: a segment's own decayed risk plus this share of its network-smoothed risk.
-# Smoothing alone (share -> infinity) scored PAI@5% 3.8 on the demo against 7.2 for counts;
-# own risk alone 7.0; 0.3 gave 7.3 (1%: 13.9 vs 12.3). The same share as in point mode.
-DEFAULT_NETWORK_SMOOTH_SHARE = 0.3
+N_BOOT = 200
+TIE_RULE = "tied units are taken together, their test reports pro rata to the share taken"
 
 
 def _coverage_key(c: float) -> str:
@@ -56,17 +56,12 @@ def _coverage_key(c: float) -> str:
 
 
 def hit_rates(
-    scores: np.ndarray,
-    counts: np.ndarray,
-    sizes: np.ndarray,
-    coverage: Sequence[float],
+    scores: np.ndarray, counts: np.ndarray, sizes: np.ndarray, coverage: Sequence[float]
 ) -> np.ndarray:
     """Share of test reports caught by the top-scored units covering each share of size.
 
-    Units are taken in decreasing score; the last unit is taken in part (its reports
-    pro rata). Tied scores are spread, not ordered: a block of tied units is treated as
-    one unit whose reports are caught pro rata to the size taken, which is the expected
-    result of a random order inside the block, so ties can never inflate a score.
+    Units are taken in decreasing score; the last unit is taken in part (its reports pro
+    rata). Tied scores are spread (see :data:`TIE_RULE`), so ties can never inflate a score.
 
     Parameters
     ----------
@@ -84,26 +79,16 @@ def hit_rates(
     numpy.ndarray
         Hit rate per coverage level (NaN when there are no test reports).
     """
-    scores = np.asarray(scores, dtype=float)
-    counts = np.asarray(counts, dtype=float)
-    sizes = np.asarray(sizes, dtype=float)
     cov = np.asarray(coverage, dtype=float)
     if np.any((cov <= 0) | (cov > 1)):
         msg = "coverage levels must be shares in (0, 1], e.g. 0.05 for 5%."
         raise ValueError(msg)
-    total = counts.sum()
-    if total <= 0:
-        return np.full(len(cov), np.nan)
-    scores = np.where(np.isfinite(scores), scores, -np.inf)
-    uniq, group = np.unique(-scores, return_inverse=True)  # group 0 = highest score
-    g_size = np.bincount(group, weights=sizes, minlength=len(uniq))
-    g_count = np.bincount(group, weights=counts, minlength=len(uniq))
-    cum_size = np.r_[0.0, np.cumsum(g_size)]
-    cum_count = np.r_[0.0, np.cumsum(g_count)]
-    budget = cov * sizes.sum()
-    k = np.clip(np.searchsorted(cum_size, budget, side="left") - 1, 0, len(uniq) - 1)
-    part = np.clip((budget - cum_size[k]) / np.where(g_size[k] > 0, g_size[k], 1.0), 0, 1)
-    return (cum_count[k] + part * g_count[k]) / total
+    return _hit_rates(
+        np.asarray(scores, dtype=float),
+        np.asarray(counts, dtype=float),
+        np.asarray(sizes, dtype=float),
+        cov,
+    )
 
 
 def max_hit_rates(counts: np.ndarray, sizes: np.ndarray, coverage: Sequence[float]) -> np.ndarray:
@@ -124,71 +109,149 @@ def max_hit_rates(counts: np.ndarray, sizes: np.ndarray, coverage: Sequence[floa
     return hit_rates(counts / sizes, counts, sizes, coverage)
 
 
-def _kde_scores(train_xy: np.ndarray, at_xy: np.ndarray, bandwidth_m: float) -> np.ndarray:
-    from sklearn.neighbors import KernelDensity
+def _boot_rates(
+    scores: np.ndarray, counts: np.ndarray, sizes: np.ndarray, cov: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Hit rates under each row of bootstrap unit weights, shape ``(B, len(cov))``."""
+    scores = np.where(np.isfinite(scores), scores, -np.inf)
+    uniq, group = np.unique(-scores, return_inverse=True)
+    out = np.empty((len(weights), len(cov)))
+    for b, w in enumerate(weights):  # one pass per replicate, vectorised over units
+        g_size = np.bincount(group, weights=sizes * w, minlength=len(uniq))
+        g_count = np.bincount(group, weights=counts * w, minlength=len(uniq))
+        total = g_count.sum()
+        cum_size = np.r_[0.0, np.cumsum(g_size)]
+        cum_count = np.r_[0.0, np.cumsum(g_count)]
+        budget = cov * cum_size[-1]
+        k = np.clip(np.searchsorted(cum_size, budget, side="left") - 1, 0, len(uniq) - 1)
+        part = np.clip((budget - cum_size[k]) / np.where(g_size[k] > 0, g_size[k], 1.0), 0, 1)
+        out[b] = (cum_count[k] + part * g_count[k]) / total if total > 0 else np.nan
+    return out
 
-    kde = KernelDensity(kernel="gaussian", bandwidth=float(bandwidth_m), rtol=1e-4)
-    kde.fit(train_xy)
-    return np.exp(kde.score_samples(at_xy))
+
+def _prepare(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    segments: pd.DataFrame | None,
+    categories: list[str] | None,
+    area: Sequence[float] | None,
+    cell_m: float,
+    metric_crs: CRS | str | int | None,
+) -> dict[str, Any]:
+    """Units, training events and test counts of one split (the test never shapes the area)."""
+    train = _valid_xy(train)
+    test = _valid_xy(_filter_reports(test, categories=categories))
+    target = (
+        np.ones(len(train), dtype=bool)
+        if categories is None
+        else train["category"].isin(categories).to_numpy()
+    )
+    if not target.any():
+        msg = "No training reports in the chosen categories and area; choose a longer period."
+        raise ValueError(msg)
+    if test.empty:
+        msg = "No test reports in the chosen categories and area; choose another test period."
+        raise ValueError(msg)
+    lon, lat = train["lon"].to_numpy(dtype=float), train["lat"].to_numpy(dtype=float)
+    crs = CRS.from_user_input(metric_crs) if metric_crs is not None else metric_crs_for(lon, lat)
+    tx, ty = _project(lon, lat, crs)
+    ex, ey = _project(test["lon"].to_numpy(dtype=float), test["lat"].to_numpy(dtype=float), crs)
+    if segments is not None:
+        units, pos = network_units(segments, crs, area)
+        lookup = np.full(len(segments), -1, dtype=np.int64)
+        lookup[pos] = np.arange(len(pos))
+        sp_tr, sp_te = _segment_positions(segments, train), _segment_positions(segments, test)
+        tr_unit = np.where(sp_tr >= 0, lookup[np.maximum(sp_tr, 0)], -1)
+        te_unit = np.where(sp_te >= 0, lookup[np.maximum(sp_te, 0)], -1)
+        outliers = 0
+        extent = {
+            "km_street": float(units.size.sum() / 1000.0),
+            "source": "network" if area is None else "boundary",
+        }
+    else:
+        if cell_m <= 0:
+            msg = "cell_m must be a positive number of metres, e.g. 150."
+            raise ValueError(msg)
+        box = area_bounds(area, crs) if area is not None else None
+        bounds, far = study_area(tx[target], ty[target], bounds=box)
+        units = grid_units(bounds, cell_m)
+        tr_unit, te_unit = cells(units, tx, ty), cells(units, ex, ey)
+        outliers = int(far.sum())
+        extent = {
+            "km2": float(units.size.sum() / 1e6),
+            "source": "boundary" if area is not None else "training extent",
+        }
+    if not (tr_unit[target] >= 0).any():
+        msg = "No training report is in the study area (or on the street network); snap the reports first."
+        raise ValueError(msg)
+    val = te_unit >= 0
+    if not val.any():
+        msg = "No test report is in the study area (or on the street network); check the area."
+        raise ValueError(msg)
+    ev = make_events(train, tx, ty, tr_unit, target)
+    test_counts = np.bincount(te_unit[val], minlength=units.n).astype(float)
+    extent |= {"train_outliers_dropped": outliers, "units": units.n}
+    return {
+        "units": units,
+        "events": ev,
+        "test_counts": test_counts,
+        "n_train": int((target & (tr_unit >= 0)).sum()),
+        "n_test": int(val.sum()),
+        "n_test_outside": int((~val).sum()),
+        "study_area": extent,
+    }
 
 
-def _clip_area(reports: pd.DataFrame, area: Sequence[float] | None) -> pd.DataFrame:
+def _valid_xy(reports: pd.DataFrame) -> pd.DataFrame:
     lon = pd.to_numeric(reports["lon"], errors="coerce")
     lat = pd.to_numeric(reports["lat"], errors="coerce")
-    keep = lon.notna() & lat.notna()
-    if area is not None:
-        west, south, east, north = (float(v) for v in area)
-        keep &= lon.between(west, east) & lat.between(south, north)
-    return reports.loc[keep.to_numpy()]
+    return reports.loc[(lon.notna() & lat.notna()).to_numpy()]
 
 
-def _grid(
-    x: np.ndarray, y: np.ndarray, cell_m: float, bounds: tuple[float, float, float, float]
-) -> tuple[int, int, float, float]:
-    x0, y0, x1, y1 = bounds
-    nx = max(1, int(np.ceil((x1 - x0) / cell_m + 1e-9)))
-    ny = max(1, int(np.ceil((y1 - y0) / cell_m + 1e-9)))
-    return nx, ny, x0, y0
+def _run(
+    prep: dict[str, Any], cov: list[float], methods: Sequence[str], n_boot: int, seed: int
+) -> dict[str, Any]:
+    """Forecast with every method; point estimates and bootstrap replicates of the metrics."""
+    units, ev, counts = prep["units"], prep["events"], prep["test_counts"]
+    c = np.asarray(cov)
+    weights = np.random.default_rng(seed).poisson(1.0, size=(n_boot, units.n)).astype(float)
+    best = max_hit_rates(counts, units.size, cov)
+    best_b = _boot_rates(counts / units.size, counts, units.size, c, weights)
+    out: dict[str, Any] = {}
+    for name in methods:
+        scores, cal = forecast(name, units, ev, cov)
+        hr = hit_rates(scores, counts, units.size, cov)
+        hr_b = _boot_rates(scores, counts, units.size, c, weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pei, pei_b = hr / best, hr_b / best_b
+        out[name] = {"hr": hr, "hr_b": hr_b, "pei": pei, "pei_b": pei_b, "cal": cal}
+    return out
 
 
-def _cell_index(
-    x: np.ndarray, y: np.ndarray, nx: int, ny: int, x0: float, y0: float, cell_m: float
-) -> np.ndarray:
-    ix = np.floor((x - x0) / cell_m).astype(np.int64)
-    iy = np.floor((y - y0) / cell_m).astype(np.int64)
-    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-    return np.where(ok, iy * nx + ix, -1)
+def _interval(reps: np.ndarray) -> np.ndarray:
+    """95% percentile interval per coverage, shape ``(C, 2)`` (NaN without replicates)."""
+    if reps.shape[0] == 0 or np.isnan(reps).all():
+        return np.full((reps.shape[1], 2), np.nan)
+    return np.nanpercentile(reps, [2.5, 97.5], axis=0).T
 
 
-def _cell_mass(
-    x: np.ndarray,
-    y: np.ndarray,
-    weight: np.ndarray,
-    nx: int,
-    ny: int,
-    x0: float,
-    y0: float,
-    cell_m: float,
-    sigma_m: float,
-) -> np.ndarray:
-    """Weighted Gaussian kernel mass falling in each cell (exact, separable integrals)."""
-    from scipy.special import ndtr
-
-    r = int(np.ceil(4.0 * sigma_m / cell_m)) + 1
-    offs = np.arange(-r, r + 1)
-    ix = np.floor((x - x0) / cell_m).astype(np.int64)
-    iy = np.floor((y - y0) / cell_m).astype(np.int64)
-    cols = ix[:, None] + offs[None, :]  # (n, 2r+1)
-    rows = iy[:, None] + offs[None, :]
-    left = x0 + cols * cell_m
-    bottom = y0 + rows * cell_m
-    mx = ndtr((left + cell_m - x[:, None]) / sigma_m) - ndtr((left - x[:, None]) / sigma_m)
-    my = ndtr((bottom + cell_m - y[:, None]) / sigma_m) - ndtr((bottom - y[:, None]) / sigma_m)
-    mx *= (cols >= 0) & (cols < nx)
-    my *= (rows >= 0) & (rows < ny)
-    mass = weight[:, None, None] * my[:, :, None] * mx[:, None, :]  # (n, rows, cols)
-    flat = np.clip(rows, 0, ny - 1)[:, :, None] * nx + np.clip(cols, 0, nx - 1)[:, None, :]
-    return np.bincount(flat.ravel(), weights=mass.ravel(), minlength=nx * ny)
+def _method_summary(r: dict[str, Any], cov: list[float]) -> dict[str, Any]:
+    keys = [_coverage_key(c) for c in cov]
+    c = np.asarray(cov)
+    parts = {
+        "hit_rate": (r["hr"], _interval(r["hr_b"])),
+        "pai": (r["hr"] / c, _interval(r["hr_b"] / c)),
+        "pei": (r["pei"], _interval(r["pei_b"])),
+    }
+    out: dict[str, Any] = {}
+    for name, (point, ci) in parts.items():
+        out[name] = {k: float(v) for k, v in zip(keys, point, strict=True)}
+        out[f"{name}_ci"] = {
+            k: [float(lo), float(hi)] for k, (lo, hi) in zip(keys, ci, strict=True)
+        }
+    out["settings"] = r["cal"]["setting"]
+    return out
 
 
 def evaluate(
@@ -200,244 +263,264 @@ def evaluate(
     coverage: Sequence[float] = DEFAULT_COVERAGE,
     categories: Iterable[str] | None = None,
     area: Sequence[float] | None = None,
-    at: Any = None,
-    half_life_days: float | None = None,
-    bandwidth_m: float | None = None,
     cell_m: float = DEFAULT_CELL_M,
-    kde_bandwidth_m: float = DEFAULT_KDE_BANDWIDTH_M,
-    point_bandwidth_m: float = DEFAULT_POINT_BANDWIDTH_M,
     metric_crs: CRS | str | int | None = None,
+    methods: Sequence[str] = METHODS,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Back-test: rank units on ``train``, count ``test`` reports caught at each coverage.
+    """Back-test: every method forecasts from ``train`` alone; score the ``test`` reports.
 
-    Network mode (``segments`` given): units are street segments and coverage is a share
-    of total street length. Methods: ``beatplan`` = prospective risk
-    (:func:`geo.hotspots.segment_risk`) plus 30% of its network-smoothed spread
-    (:func:`geo.hotspots.smooth_risk`), per metre;
-    ``counts`` = train reports per metre of segment; ``kde`` = planar Gaussian KDE
-    (``kde_bandwidth_m``) of the train reports at each segment's midpoint. Test reports
-    without a ``segment_id`` are not counted.
-
-    Point mode (``segments`` None): units are ``cell_m`` grid cells over the bounding box
-    of train and test (clipped to ``area``) and coverage is a share of that area.
-    Methods: ``beatplan`` = the Gaussian kernel mass (sigma ``point_bandwidth_m``, plus a
-    30% near-repeat component of sigma 50 m) of the
-    decayed harm-weighted train reports integrated exactly over each cell (expected
-    weighted reports per cell); ``counts`` = train reports per cell; ``kde`` = planar
-    Gaussian KDE (``kde_bandwidth_m``, unweighted) evaluated at the cell centres.
-
-    Hit rate, PAI = hit rate / coverage, and PEI = PAI / the PAI of perfect hindsight
-    on the test reports with the same units; ties are spread (see :func:`hit_rates`).
+    Network mode (``segments`` given): units are the street segments of the study area and
+    coverage is a share of their length; reports without a ``segment_id`` are not
+    counted. Point mode: units are ``cell_m`` grid cells over the study area (module
+    docstring) and coverage is a share of its area. Hit rate, PAI = hit rate / coverage
+    and PEI = hit rate / the hit rate of perfect hindsight on the same units, each with a
+    95% bootstrap interval over the units.
 
     Parameters
     ----------
     train, test
-        Report tables (CONTRACTS).
+        Report tables (CONTRACTS). ``train`` may hold other categories: they are used by
+        ``beatplan`` as a covariate only when validation inside training says they help.
     segments
         Street segments for network mode; None for point mode.
     settings
-        Settings (harm weights, half-life, bandwidth).
+        Accepted for compatibility; the forecasts count reports (no harm weights).
     coverage
         Coverage levels, shares in (0, 1].
     categories
-        Keep only these categories in both tables.
+        The categories forecast and scored.
     area
-        ``(min_lon, min_lat, max_lon, max_lat)``: keep reports (and grid) inside it.
-    at
-        Moment of the prospective risk (default: the day after the latest train report).
-    half_life_days, bandwidth_m
-        Override the ``[hotspots]`` settings for ``beatplan``.
+        ``(min_lon, min_lat, max_lon, max_lat)``: the area's boundary (the study area).
     cell_m
         Grid cell size in point mode (metres).
-    kde_bandwidth_m
-        Bandwidth of the KDE baseline (metres).
-    point_bandwidth_m
-        Gaussian sigma of point-mode ``beatplan`` (metres).
     metric_crs
         CRS for distances (default: EPSG:27700 in Great Britain, else UTM).
+    methods
+        Methods to run (default all of :data:`METHODS`).
+    n_boot
+        Bootstrap replicates for the intervals.
+    seed
+        Seed of the bootstrap.
 
     Returns
     -------
     dict
-        ``{"methods": {name: {"hit_rate": {"0.05": ...}, "pai": {...}, "pei": {...}}},
-        "coverage": [...], "n_train": int, "n_test": int}``.
+        ``{"methods": {name: {"hit_rate", "pai", "pei": {"0.05": ...}, "hit_rate_ci",
+        "pai_ci", "pei_ci": {"0.05": [lo, hi]}, "settings": {...}}}, "coverage",
+        "n_train", "n_test", "n_test_outside", "study_area", "validation", "ties"}``.
 
     Raises
     ------
     ValueError
         When the train or test period holds no usable reports.
     """
-    settings = _resolve_settings(settings)
+    del settings
     cov = [float(c) for c in coverage]
-    train = _clip_area(_filter_reports(train, categories=categories), area)
-    test = _clip_area(_filter_reports(test, categories=categories), area)
-    if train.empty:
-        msg = "No training reports in the chosen categories and area; choose a longer period."
-        raise ValueError(msg)
-    if test.empty:
-        msg = "No test reports in the chosen categories and area; choose another test period."
-        raise ValueError(msg)
-    if at is None:
-        at = _default_at(pd.to_datetime(train["occurred_at"]))
-    if segments is not None:
-        scores, counts, sizes, n_train, n_test = _network_units(
-            segments,
-            train,
-            test,
-            settings=settings,
-            at=at,
-            half_life_days=half_life_days,
-            bandwidth_m=bandwidth_m,
-            kde_bandwidth_m=kde_bandwidth_m,
-            metric_crs=metric_crs,
-        )
-    else:
-        scores, counts, sizes, n_train, n_test = _grid_units(
-            train,
-            test,
-            settings=settings,
-            at=at,
-            half_life_days=half_life_days,
-            area=area,
-            cell_m=cell_m,
-            kde_bandwidth_m=kde_bandwidth_m,
-            point_bandwidth_m=point_bandwidth_m,
-            metric_crs=metric_crs,
-        )
-    keys = [_coverage_key(c) for c in cov]
-    best = max_hit_rates(counts, sizes, cov)
-    methods: dict[str, dict[str, dict[str, float]]] = {}
-    for name in METHODS:
-        hr = hit_rates(scores[name], counts, sizes, cov)
-        pai = hr / np.asarray(cov)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pei = np.where(best > 0, hr / best, np.nan)
-        methods[name] = {
-            "hit_rate": {k: float(v) for k, v in zip(keys, hr, strict=True)},
-            "pai": {k: float(v) for k, v in zip(keys, pai, strict=True)},
-            "pei": {k: float(v) for k, v in zip(keys, pei, strict=True)},
-        }
-    return {"methods": methods, "coverage": cov, "n_train": int(n_train), "n_test": int(n_test)}
+    hit_rates(np.zeros(1), np.zeros(1), np.ones(1), cov)  # validates the coverage levels
+    cats = (
+        None
+        if categories is None
+        else ([categories] if isinstance(categories, str) else list(categories))
+    )
+    prep = _prepare(
+        train,
+        test,
+        segments=segments,
+        categories=cats,
+        area=area,
+        cell_m=cell_m,
+        metric_crs=metric_crs,
+    )
+    runs = _run(prep, cov, methods, n_boot, seed)
+    return {
+        "methods": {name: _method_summary(r, cov) for name, r in runs.items()},
+        "coverage": cov,
+        "n_train": prep["n_train"],
+        "n_test": prep["n_test"],
+        "n_test_outside": prep["n_test_outside"],
+        "study_area": prep["study_area"],
+        "validation": next(iter(runs.values()))["cal"]["validation"],
+        "ties": TIE_RULE,
+    }
 
 
-def _network_score(risk: pd.Series, smoothed: pd.Series, segments: pd.DataFrame) -> np.ndarray:
-    """A segment's own decayed risk plus a share of its network-smoothed risk (both normalised).
+def _months(reports: pd.DataFrame) -> np.ndarray:
+    when = pd.to_datetime(reports["occurred_at"])
+    return (when.dt.year * 12 + when.dt.month - 1).to_numpy(dtype=np.int64)
 
-    On networks of short segments (footways, crossings: Helsinki's median is 12 m) the
-    150 m kernel alone spreads a hot segment's risk over dozens of neighbours and blurs the
-    exact place; the own term keeps it, the smoothed term adds the street around it.
+
+def _month_label(m: int) -> str:
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def backtest(
+    reports: pd.DataFrame,
+    *,
+    segments: pd.DataFrame | None = None,
+    categories: Iterable[str] | None = None,
+    area: Sequence[float] | None = None,
+    min_train_months: int = 3,
+    coverage: Sequence[float] = DEFAULT_COVERAGE,
+    methods: Sequence[str] = METHODS,
+    cell_m: float = DEFAULT_CELL_M,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rolling-origin back-test: train on months ``1..k``, test on month ``k + 1``, each ``k``.
+
+    Parameters
+    ----------
+    reports
+        Report table covering several calendar months.
+    segments, categories, area, coverage, methods, cell_m, n_boot, seed
+        As for :func:`evaluate`.
+    min_train_months
+        Months in the first training window.
+
+    Returns
+    -------
+    dict
+        ``{"splits": [{"train", "test", "n_train", "n_test", "hit_rate": {method: {...}},
+        "settings": {method: {...}}}], "summary": {method: {"hit_rate", "pai", "pei"`` and
+        their ``_ci``, means over splits, intervals from the bootstrap replicates averaged
+        over splits``}}, "coverage", "study_area"}``.
     """
-    ids = segments["segment_id"].to_numpy(dtype=np.int64)
-    own = risk.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-    spread = smoothed.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-    return own / max(own.sum(), 1e-12) + DEFAULT_NETWORK_SMOOTH_SHARE * spread / max(
-        spread.sum(), 1e-12
-    )
-
-
-def _network_units(
-    segments: pd.DataFrame,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    settings: Settings,
-    at: Any,
-    half_life_days: float | None,
-    bandwidth_m: float | None,
-    kde_bandwidth_m: float,
-    metric_crs: CRS | str | int | None,
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int, int]:
-    n = len(segments)
-    sizes = np.maximum(segments["length_m"].to_numpy(dtype=float), 1.0)
-    train_pos = _segment_positions(segments, train)
-    test_pos = _segment_positions(segments, test)
-    if not (train_pos >= 0).any():
-        msg = "No training report is on the street network; snap the reports first."
-        raise ValueError(msg)
-    if not (test_pos >= 0).any():
-        msg = "No test report is on the street network; snap the reports first."
-        raise ValueError(msg)
-    counts = np.bincount(test_pos[test_pos >= 0], minlength=n).astype(float)
-    train_counts = np.bincount(train_pos[train_pos >= 0], minlength=n).astype(float)
-    risk = segment_risk(segments, train, at=at, half_life_days=half_life_days, settings=settings)
-    smoothed = smooth_risk(segments, risk, bandwidth_m=bandwidth_m, settings=settings)
-    lon = pd.to_numeric(train["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(train["lat"], errors="coerce").to_numpy(dtype=float)
-    crs = CRS.from_user_input(metric_crs) if metric_crs is not None else metric_crs_for(lon, lat)
-    tx, ty = _project(lon, lat, crs)
-    mids = shapely.line_interpolate_point(segments.geometry.to_numpy(), 0.5, normalized=True)
-    mx, my = _project(shapely.get_x(mids), shapely.get_y(mids), crs)
-    scores = {
-        "beatplan": _network_score(risk, smoothed, segments) / sizes,
-        "counts": train_counts / sizes,
-        "kde": _kde_scores(np.c_[tx, ty], np.c_[mx, my], kde_bandwidth_m),
-    }
-    return scores, counts, sizes, int((train_pos >= 0).sum()), int(counts.sum())
-
-
-def _grid_units(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    settings: Settings,
-    at: Any,
-    half_life_days: float | None,
-    area: Sequence[float] | None,
-    cell_m: float,
-    kde_bandwidth_m: float,
-    point_bandwidth_m: float,
-    metric_crs: CRS | str | int | None,
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int, int]:
-    if cell_m <= 0:
-        msg = "cell_m must be a positive number of metres, e.g. 150."
-        raise ValueError(msg)
-    lon_tr = train["lon"].to_numpy(dtype=float)
-    lat_tr = train["lat"].to_numpy(dtype=float)
-    lon_te = test["lon"].to_numpy(dtype=float)
-    lat_te = test["lat"].to_numpy(dtype=float)
-    crs = (
-        CRS.from_user_input(metric_crs)
-        if metric_crs is not None
-        else metric_crs_for(np.r_[lon_tr, lon_te], np.r_[lat_tr, lat_te])
-    )
-    tx, ty = _project(lon_tr, lat_tr, crs)
-    ex, ey = _project(lon_te, lat_te, crs)
-    ax, ay = np.r_[tx, ex], np.r_[ty, ey]
-    bounds = (ax.min(), ay.min(), ax.max(), ay.max())
-    if area is not None:
-        west, south, east, north = (float(v) for v in area)
-        bx, by = _project(
-            np.array([west, east, west, east]), np.array([south, south, north, north]), crs
+    cov = [float(c) for c in coverage]
+    keys = [_coverage_key(c) for c in cov]
+    month = _months(reports)
+    months = np.unique(month)
+    splits, pooled = [], {m: {"hr": [], "hr_b": [], "pei": [], "pei_b": []} for m in methods}
+    area_info: dict[str, Any] = {}
+    cats = None if categories is None else list(categories)
+    for k in range(int(min_train_months), len(months)):
+        train, test = reports.loc[month < months[k]], reports.loc[month == months[k]]
+        try:
+            prep = _prepare(
+                train,
+                test,
+                segments=segments,
+                categories=cats,
+                area=area,
+                cell_m=cell_m,
+                metric_crs=None,
+            )
+        except ValueError:
+            continue  # a month with no usable test reports
+        runs = _run(prep, cov, methods, n_boot, seed + k)
+        area_info = prep["study_area"]
+        splits.append(
+            {
+                "train": f"{_month_label(months[0])}..{_month_label(months[k - 1])}",
+                "test": _month_label(months[k]),
+                "n_train": prep["n_train"],
+                "n_test": prep["n_test"],
+                "hit_rate": {
+                    m: dict(zip(keys, map(float, r["hr"]), strict=True)) for m, r in runs.items()
+                },
+                "settings": {m: r["cal"]["setting"] for m, r in runs.items()},
+            }
         )
-        bounds = (
-            max(bounds[0], bx.min()),
-            max(bounds[1], by.min()),
-            min(bounds[2], bx.max()),
-            min(bounds[3], by.max()),
-        )
-    nx, ny, x0, y0 = _grid(ax, ay, cell_m, bounds)
-    n_cells = nx * ny
-    tr_cell = _cell_index(tx, ty, nx, ny, x0, y0, cell_m)
-    te_cell = _cell_index(ex, ey, nx, ny, x0, y0, cell_m)
-    counts = np.bincount(te_cell[te_cell >= 0], minlength=n_cells).astype(float)
-    train_counts = np.bincount(tr_cell[tr_cell >= 0], minlength=n_cells).astype(float)
-    half_life = float(_opt(half_life_days, settings, "half_life_days", 28))
-    weight = _harm_weights(train["category"], settings) * _decay(
-        pd.to_datetime(train["occurred_at"]), pd.Timestamp(at), half_life
-    )
-    ok = tr_cell >= 0
-    wide = _cell_mass(tx, ty, weight, nx, ny, x0, y0, cell_m, point_bandwidth_m)
-    narrow = _cell_mass(tx, ty, weight, nx, ny, x0, y0, cell_m, DEFAULT_POINT_NARROW_M)
-    ours = wide / max(wide.sum(), 1e-12) + DEFAULT_POINT_NARROW_SHARE * narrow / max(
-        narrow.sum(), 1e-12
-    )
-    cx = x0 + (np.arange(nx) + 0.5) * cell_m
-    cy = y0 + (np.arange(ny) + 0.5) * cell_m
-    gx, gy = np.meshgrid(cx, cy)
-    scores = {
-        "beatplan": ours,
-        "counts": train_counts,
-        "kde": _kde_scores(np.c_[tx, ty], np.c_[gx.ravel(), gy.ravel()], kde_bandwidth_m),
+        for m, r in runs.items():
+            for part in pooled[m]:
+                pooled[m][part].append(r[part])
+    if not splits:
+        msg = "No month could be tested; the back-test needs more months than min_train_months."
+        raise ValueError(msg)
+    summary = {}
+    for m, p in pooled.items():
+        mean = {
+            "hr": np.mean(p["hr"], axis=0),
+            "hr_b": np.mean(p["hr_b"], axis=0),
+            "pei": np.mean(p["pei"], axis=0),
+            "pei_b": np.mean(p["pei_b"], axis=0),
+            "cal": {"setting": splits[-1]["settings"][m]},
+        }
+        summary[m] = _method_summary(mean, cov)
+        del summary[m]["settings"]
+    return {"splits": splits, "summary": summary, "coverage": cov, "study_area": area_info}
+
+
+def last_month_check(
+    reports: pd.DataFrame,
+    *,
+    segments: pd.DataFrame | None = None,
+    settings: Settings | None = None,
+    categories: Iterable[str] | None = None,
+    area: Sequence[float] | None = None,
+    coverage: float = 0.05,
+) -> dict[str, Any]:
+    """How well last month's map predicted this month, in plain words.
+
+    "This month" is the latest calendar month in ``reports``; the map is ours as it
+    stood at its start (calibrated on the earlier months only) and the simplest
+    alternative is last period's counts. Pure function of its inputs.
+
+    Parameters
+    ----------
+    reports
+        Report table with at least two calendar months.
+    segments
+        Street segments (network mode: units are streets) or None (150 m cells).
+    settings
+        Accepted for symmetry with the other domain functions; not used.
+    categories
+        Categories forecast and scored (default all).
+    area
+        The area's boundary box ``(min_lon, min_lat, max_lon, max_lat)``.
+    coverage
+        Share of street length (or area) of the map's top.
+
+    Returns
+    -------
+    dict
+        ``{"month", "coverage", "ours", "alternative", "n_train", "n_test", "unit",
+        "settings", "validation", "text"}``; ``ours``/``alternative`` are shares of this
+        month's reports (None with ``text`` saying why when there is too little data).
+    """
+    del settings
+    month = _months(reports) if len(reports) else np.zeros(0, dtype=np.int64)
+    unit = "streets" if segments is not None else "map cells"
+    out: dict[str, Any] = {
+        "coverage": float(coverage),
+        "unit": unit,
+        "ours": None,
+        "alternative": None,
     }
-    sizes = np.full(n_cells, cell_m * cell_m)
-    return scores, counts, sizes, int(ok.sum()), int(counts.sum())
+    if len(np.unique(month)) < 2:
+        return out | {
+            "month": None,
+            "text": "Not enough history yet: the check needs two months of reports.",
+        }
+    last = int(month.max())
+    out["month"] = _month_label(last)
+    try:
+        res = evaluate(
+            reports.loc[month < last],
+            reports.loc[month == last],
+            segments=segments,
+            categories=categories,
+            area=area,
+            coverage=[coverage],
+            methods=("beatplan", "counts"),
+            n_boot=0,
+        )
+    except ValueError as err:
+        return out | {"text": f"No check for {out['month']}: {err}"}
+    key = _coverage_key(float(coverage))
+    ours = res["methods"]["beatplan"]["hit_rate"][key]
+    alt = res["methods"]["counts"]["hit_rate"][key]
+    text = (
+        f"Last month's top {coverage:.0%} of {unit} held {ours:.0%} of this month's reports; "
+        f"the simplest alternative (last period's counts) held {alt:.0%}."
+    )
+    return out | {
+        "ours": ours,
+        "alternative": alt,
+        "n_train": res["n_train"],
+        "n_test": res["n_test"],
+        "settings": res["methods"]["beatplan"]["settings"],
+        "validation": res["validation"],
+        "text": text,
+    }

@@ -194,8 +194,10 @@ def test_track_matches_a_synthetic_walk_to_the_plan(demo_env, capsys):
 
 
 def test_evaluate_on_the_demo_months_1_9_against_10_12(demo_env, capsys):
+    """The CLI's back-test: shape, intervals, chosen settings, protocol; no ranking asserted."""
     import pandas as pd
 
+    from geo.forecast import FAMILIES, METHODS
     from geo.store import Store
 
     lo, hi = Store(str(demo_env / "demo.db")).period()
@@ -217,5 +219,13 @@ def test_evaluate_on_the_demo_months_1_9_against_10_12(demo_env, capsys):
     )
     assert code == 0, err
     assert out["mode"] == "network" and out["n_train"] > 5000 and out["n_test"] > 2000
-    pai = {m: v["pai"]["0.05"] for m, v in out["methods"].items()}
-    assert pai["beatplan"] >= pai["counts"] and pai["beatplan"] >= pai["kde"]
+    assert out["coverage"] == [0.01, 0.05, 0.1]
+    assert out["study_area"]["km_street"] > 10 and "rolling origin" in out["validation"]
+    assert set(out["methods"]) == set(METHODS)
+    for name, m in out["methods"].items():
+        assert m["settings"] in FAMILIES[name]
+        for key, cov in zip(("0.01", "0.05", "0.10"), out["coverage"], strict=True):
+            lo_, hi_ = m["hit_rate_ci"][key]
+            assert 0 <= lo_ <= hi_ <= 1
+            assert m["pai"][key] == pytest.approx(m["hit_rate"][key] / cov)
+            assert 0 <= m["pei"][key] <= 1 + 1e-9
