@@ -34,7 +34,8 @@ class Package:
 
 # Pinned versions and the npm integrity of each tarball. folium 0.20 asks for leaflet 1.9.3,
 # jquery 3.7.1, bootstrap 5.2.2, the Bootstrap 3 glyphicons, Leaflet.awesome-markers 2.0.2
-# (cdnjs; npm has the same 2.0.1 code as 2.0.5), Font Awesome 6.2.0 and leaflet.fullscreen 3.0.0.
+# (cdnjs; npm has the same 2.0.1 code as 2.0.5), Font Awesome 6.2.0 and leaflet.fullscreen 3.0.0;
+# HeatMap takes Leaflet.heat 0.2.0 and MarkerCluster leaflet.markercluster 1.5.3 (for Leaflet 1.9).
 PACKAGES: tuple[Package, ...] = (
     Package(
         "leaflet@1.9.4",
@@ -101,6 +102,24 @@ PACKAGES: tuple[Package, ...] = (
             ("LICENSE", "leaflet-fullscreen/LICENSE"),
         ),
     ),
+    Package(
+        "leaflet.heat@0.2.0",
+        "sha512-Cd5PbAA/rX3X3XKxfDoUGi9qp78FyhWYurFg3nsfhntcM/MCNK08pRkf4iEenO1KNqwVPKCmkyktjW3UD+h9bQ==",
+        (
+            ("dist/leaflet-heat.js", "leaflet-heat/leaflet-heat.js"),
+            ("LICENSE", "leaflet-heat/LICENSE"),
+        ),
+    ),
+    Package(
+        "leaflet.markercluster@1.5.3",
+        "sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA==",
+        (
+            ("dist/leaflet.markercluster.js", "markercluster/leaflet.markercluster.js"),
+            ("dist/MarkerCluster.css", "markercluster/MarkerCluster.css"),
+            ("dist/MarkerCluster.Default.css", "markercluster/MarkerCluster.Default.css"),
+            ("MIT-LICENCE.txt", "markercluster/MIT-LICENCE.txt"),
+        ),
+    ),
 )
 
 GLYPHICONS_CSS = "bootstrap3-glyphicons/css/bootstrap-glyphicons.css"
@@ -123,6 +142,10 @@ REQUIRED_FILES: tuple[str, ...] = (
     ROTATE_CSS,
     "leaflet-fullscreen/Control.FullScreen.js",
     "leaflet-fullscreen/Control.FullScreen.css",
+    "leaflet-heat/leaflet-heat.js",
+    "markercluster/leaflet.markercluster.js",
+    "markercluster/MarkerCluster.css",
+    "markercluster/MarkerCluster.Default.css",
 )
 
 

@@ -37,6 +37,14 @@ PLUGIN_ASSETS: dict[type, tuple[dict[str, str], dict[str, str]]] = {
         {"Control.Fullscreen.js": "leaflet-fullscreen/Control.FullScreen.js"},
         {"Control.FullScreen.css": "leaflet-fullscreen/Control.FullScreen.css"},
     ),
+    folium.plugins.HeatMap: ({"leaflet-heat.js": "leaflet-heat/leaflet-heat.js"}, {}),
+    folium.plugins.MarkerCluster: (
+        {"markerclusterjs": "markercluster/leaflet.markercluster.js"},
+        {
+            "markerclustercss": "markercluster/MarkerCluster.css",
+            "markerclusterdefaultcss": "markercluster/MarkerCluster.Default.css",
+        },
+    ),
 }
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _configured_base: str | None = None
