@@ -311,7 +311,7 @@ def route_map_png(
     pts = np.array([*path, base, finish, *[(s.lon, s.lat) for s in route.stops]], dtype=float)
     frame = _map_frame(pts, width_in, height_in)
 
-    rc = {"font.family": ["Liberation Sans", "DejaVu Sans"], "font.size": 7}
+    rc = {"font.family": ["DejaVu Sans"], "font.size": 7}
     with matplotlib.rc_context(rc):
         fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
         ax = fig.add_axes((0, 0, 1, 1))

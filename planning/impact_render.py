@@ -83,7 +83,7 @@ def trend_figure(figs: SummaryFigures) -> Any:
     ncols = 2 if len(cats) > 1 else 1
     nrows = max(1, math.ceil(len(cats) / ncols))
     this = set(month_label(m) for m in figs.periods["this"])
-    rc = {"font.family": ["Liberation Sans", "DejaVu Sans"], "font.size": 8}
+    rc = {"font.family": ["DejaVu Sans"], "font.size": 8}
     with matplotlib.rc_context(rc):
         fig, axes = plt.subplots(
             nrows, ncols, figsize=(7.2, 1.55 * nrows + 0.5), squeeze=False, sharex=True
@@ -144,7 +144,7 @@ def totals_figure(figs: SummaryFigures) -> Any:
     order = [p for p in PERIOD_KEYS if p in figs.periods]
     colours = {"last_year": _LY_COLOUR, "previous": _PREV_COLOUR, "this": _THIS_COLOUR}
     cats = list(figs.categories)
-    rc = {"font.family": ["Liberation Sans", "DejaVu Sans"], "font.size": 8}
+    rc = {"font.family": ["DejaVu Sans"], "font.size": 8}
     with matplotlib.rc_context(rc):
         fig, ax = plt.subplots(figsize=(7.2, 0.14 * max(len(cats), 1) * len(order) + 0.9))
         h = 0.8 / len(order)
