@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from geo.risk import _MIN_EDGE_M, _incidence, _nodes
 from geo.settings import Settings
 
-__all__: list[str] = []
+__all__ = ["cluster_outlines"]
 
 
 # --------------------------------------------------------------------------------------
@@ -107,21 +107,68 @@ def _rank_clusters(
     return inside, score[rank], size[rank], group
 
 
-def _cluster_hulls(
+def cluster_outlines(
     x: np.ndarray,
     y: np.ndarray,
     inside: np.ndarray,
     group: np.ndarray,
     *,
-    buffer_m: float,
+    cell_m: float,
     crs: CRS,
 ) -> gpd.GeoSeries:
-    """Each cluster's convex hull buffered by ``buffer_m``, in EPSG:4326, by ranked group."""
-    pts = shapely.points(x[inside], y[inside])
-    by_group = np.argsort(group[inside], kind="stable")  # shapely needs sorted indices
-    hulls = shapely.convex_hull(shapely.multipoints(pts[by_group], indices=group[inside][by_group]))
-    hulls = shapely.buffer(hulls, buffer_m)
-    return gpd.GeoSeries(hulls, crs=crs).to_crs(4326)
+    """Each cluster's outline: the grid squares holding its reports, never a hull of them.
+
+    The squares are ``cell_m`` wide on the metric CRS's own grid (in Great Britain the
+    National Grid's 100 m squares), so every corner of an outline is a grid corner and says
+    no more about where a report lies than which square it is in. Gaps of one square between
+    a cluster's squares are filled, so most clusters are one polygon.
+
+    Parameters
+    ----------
+    x, y
+        Report positions in ``crs`` (metres).
+    inside
+        Which reports belong to a cluster.
+    group
+        Each report's ranked cluster (0, 1, ...; -1 for noise).
+    cell_m
+        The grid square's side in metres.
+    crs
+        The metric CRS of ``x`` and ``y``.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One (Multi)Polygon per cluster in EPSG:4326, in ranked order.
+
+    Raises
+    ------
+    ValueError
+        When ``cell_m`` is not a positive number of metres.
+    """
+    if not np.isfinite(cell_m) or cell_m <= 0:
+        msg = f"The point-mode grid square must be a positive number of metres, not {cell_m}."
+        raise ValueError(msg)
+    g = group[inside]
+    cells = np.unique(
+        np.c_[g, np.floor(x[inside] / cell_m), np.floor(y[inside] / cell_m)].astype(np.int64),
+        axis=0,
+    )
+    boxes = shapely.box(
+        cells[:, 1] * cell_m,
+        cells[:, 2] * cell_m,
+        (cells[:, 1] + 1) * cell_m,
+        (cells[:, 2] + 1) * cell_m,
+    )
+    n = int(g.max()) + 1 if len(g) else 0
+    starts = np.searchsorted(cells[:, 0], np.arange(n + 1))
+    outlines = np.empty(n, dtype=object)
+    for k in range(n):  # one union per cluster (a handful), not per report
+        union = shapely.union_all(boxes[starts[k] : starts[k + 1]])
+        grown = shapely.buffer(union, cell_m / 2, join_style="mitre")
+        closed = shapely.buffer(grown, -cell_m / 2, join_style="mitre")
+        outlines[k] = shapely.set_precision(closed, grid_size=cell_m)
+    return gpd.GeoSeries(outlines, crs=crs).to_crs(4326)
 
 
 def _hint_label(hints: pd.Series, lon: float, lat: float) -> str:

@@ -352,8 +352,9 @@ def test_segment_table_columns(grid):
     assert len(table) == len(grid) and table.crs.to_epsg() == 4326
 
 
-def test_point_mode_finds_planted_cluster(settings):
-    rng = np.random.default_rng(2)
+def _planted_reports(seed: int = 2) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """200 scattered reports over 5 km and 30 around the middle; with their BNG positions."""
+    rng = np.random.default_rng(seed)
     x0, y0 = ORIGIN
     n_noise, n_cl = 200, 30
     xs = np.r_[rng.uniform(x0, x0 + 5000, n_noise), x0 + 2500 + rng.normal(0, 30, n_cl)]
@@ -373,6 +374,13 @@ def test_point_mode_finds_planted_cluster(settings):
             + ["Beverley Road"] * 10,
         }
     )
+    return reports, xs, ys
+
+
+def test_point_mode_finds_planted_cluster(settings):
+    reports, _, _ = _planted_reports()
+    x0, y0 = ORIGIN
+    n_cl = 30
     hot = find_point_hotspots(reports, settings=settings)
     assert list(hot.columns) == HOTSPOT_COLUMNS
     assert len(hot) >= 1
@@ -383,6 +391,61 @@ def test_point_mode_finds_planted_cluster(settings):
     assert hot.geometry.iloc[:1].to_crs(27700).contains(centre.iloc[0]).all()
     assert math.isnan(top["z"]) and top["segment_ids"] == []
     assert top["active_hours"] == []  # police.uk months have no time of day
+
+
+def _circle_centres(ring: np.ndarray) -> np.ndarray:
+    """Centres of the circles through every three consecutive vertices (a buffer's arcs)."""
+    a, b, c = ring[:-2], ring[1:-1], ring[2:]
+    d = 2 * (
+        a[:, 0] * (b[:, 1] - c[:, 1])
+        + b[:, 0] * (c[:, 1] - a[:, 1])
+        + c[:, 0] * (a[:, 1] - b[:, 1])
+    )
+    ok = np.abs(d) > 1e-9
+    sa, sb, sc = (a**2).sum(1), (b**2).sum(1), (c**2).sum(1)
+    ux = (sa * (b[:, 1] - c[:, 1]) + sb * (c[:, 1] - a[:, 1]) + sc * (a[:, 1] - b[:, 1]))[ok] / d[
+        ok
+    ]
+    uy = (sa * (c[:, 0] - b[:, 0]) + sb * (a[:, 0] - c[:, 0]) + sc * (b[:, 0] - a[:, 0]))[ok] / d[
+        ok
+    ]
+    return np.c_[ux, uy]
+
+
+def test_point_mode_outlines_are_grid_squares_that_give_no_report_position_away(settings):
+    reports, xs, ys = _planted_reports()
+    hot = find_point_hotspots(reports, settings=settings)
+    assert len(hot) >= 1
+    cell = 100.0
+    outlines = hot.geometry.to_crs(27700)
+    verts = shapely.get_coordinates(outlines.to_numpy())
+    # Every corner is a corner of the 100 m National Grid (up to the reprojection's rounding).
+    on_grid = np.abs(verts / cell - np.round(verts / cell)).max(axis=1) * cell < 0.01
+    assert on_grid.all(), verts[~on_grid]
+    pts = np.c_[xs, ys]
+    dist = np.hypot(*(verts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    assert not ((dist < 10) & ~on_grid).any()
+    # The attack that read positions off the old outlines (a 25 m buffer of the reports'
+    # hull: circles through its arc vertices are centred on reports) finds nothing now.
+    for geom in outlines:
+        for poly in getattr(geom, "geoms", [geom]):
+            centres = _circle_centres(np.asarray(poly.exterior.coords))
+            if len(centres):
+                near = np.hypot(*(centres[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+                assert near.min() > 1.0
+    # And each outline still covers every report of its cluster.
+    clustered = hot["n_reports"].sum()
+    inside = outlines.union_all().covers(shapely.points(pts)).sum()
+    assert inside >= clustered
+
+
+def test_point_mode_grid_square_is_a_setting_and_must_be_positive(settings):
+    reports, _, _ = _planted_reports()
+    coarse = find_point_hotspots(reports, settings=settings, cell_m=250)
+    verts = shapely.get_coordinates(coarse.geometry.to_crs(27700).to_numpy())
+    assert (np.abs(verts / 250 - np.round(verts / 250)) * 250 < 0.01).all()
+    with pytest.raises(ValueError, match="positive number of metres"):
+        find_point_hotspots(reports, settings=settings, cell_m=0)
 
 
 def test_hour_windows_wrap_past_midnight():
