@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from geo.privacy import DroppedColumn, neutralise_cells
+from geo.privacy import DroppedColumn
+from geo.rejects import rejects_csv as rejects_csv
+from geo.rejects import remove_rejects, write_rejects
 from geo.reports import ReadResult, read_reports
-from geo.settings import DATA_DIR, Settings, load_settings
+from geo.settings import Settings, load_settings
 from geo.store import Store
 
 
@@ -44,6 +45,10 @@ class ImportSummary:
     dropped_columns: list[DroppedColumn] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejected_rows: pd.DataFrame | None = None
+    stored_name: str = ""
+    other_categories: int = 0
+    other_sources: int = 0
+    dropped_hints: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict (without the rejected rows themselves)."""
@@ -53,21 +58,6 @@ class ImportSummary:
             {"column": d.column, "reason": d.reason} for d in self.dropped_columns
         ]
         return out
-
-
-def rejects_csv(rejected: pd.DataFrame) -> bytes:
-    """Render rejected rows as a spreadsheet-safe UTF-8 CSV (formula cells neutralised).
-
-    Parameters
-    ----------
-    rejected
-        The reader's rejected-rows table.
-
-    Returns
-    -------
-    bytes
-    """
-    return neutralise_cells(rejected).to_csv(index=False).encode("utf-8-sig")
 
 
 def snap_reports(reports: pd.DataFrame, network: Snapper, *, max_distance_m: float) -> pd.DataFrame:
@@ -130,7 +120,9 @@ def import_file(
     network
         A street network to snap reports to; without one, reports stay in point mode.
     rejects_dir
-        Folder for the rejected-rows CSV (default ``data/rejects``); ``None`` rows, no file.
+        Folder for the rejected-rows CSV (default ``rejects/`` in the data folder,
+        ``$BEATPLAN_DATA``, where :func:`delete_import` and the purge find it); the file is
+        named after the batch, never after the uploaded file, and only its owner can read it.
     actor
         Who is importing, for the audit log.
 
@@ -140,12 +132,17 @@ def import_file(
     """
     settings = settings or load_settings()
     result = read_reports(
-        src, file_name=file_name, source=source, mapping=mapping, settings=settings
+        src,
+        file_name=file_name,
+        source=source,
+        mapping=mapping,
+        settings=settings,
+        street_names=_street_names(network),
     )
     frame, snapped, off_network = _snap(result.reports, network, settings)
     stored = store.add_batch(
         frame,
-        file_name=result.file_name,
+        file_name=result.stored_name,
         source=result.source,
         fmt=result.format,
         rows_read=result.rows_read,
@@ -171,9 +168,51 @@ def import_file(
         dropped_columns=result.dropped_columns,
         notes=result.notes,
         rejected_rows=result.rejected,
+        stored_name=result.stored_name,
+        other_categories=result.other_categories,
+        other_sources=result.other_sources,
+        dropped_hints=result.dropped_hints,
     )
     _check_accounting(summary)
     return summary
+
+
+def delete_import(
+    store: Store,
+    batch_id: str,
+    *,
+    actor: str | None = None,
+    rejects_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Delete one import: its reports, its batch record and its rejected-rows file.
+
+    Parameters
+    ----------
+    store
+        The report store (the deletion is audited and the freed space scrubbed).
+    batch_id
+        The import to delete.
+    actor
+        Who is deleting it.
+    rejects_dir
+        The rejects folder (default: ``rejects/`` in the data folder).
+
+    Returns
+    -------
+    dict
+        ``{"batch_id", "reports", "rejects_files"}``.
+    """
+    out = store.delete_batch(batch_id, actor=actor)
+    out["rejects_files"] = remove_rejects([batch_id], folder=rejects_dir)
+    return out
+
+
+def _street_names(network: Snapper | None) -> list[str] | None:
+    """The distinct street names of a network (``None`` without one)."""
+    segments = getattr(network, "segments", None) if network is not None else None
+    if segments is None or "name" not in segments:
+        return None
+    return [str(n) for n in pd.unique(segments["name"].astype(str)) if n]
 
 
 def _snap(
@@ -195,12 +234,7 @@ def _write_rejects(
     """Write the rejected rows' CSV for the batch, if any rows were rejected; return its path."""
     if not result.rejected_count:
         return None
-    folder = Path(rejects_dir) if rejects_dir is not None else DATA_DIR / "rejects"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = Path(result.file_name).stem or "upload"
-    path = folder / f"{stem}-{batch_id}-rejected.csv"
-    path.write_bytes(rejects_csv(result.rejected))
-    return str(path)
+    return str(write_rejects(result.rejected, batch_id, folder=rejects_dir))
 
 
 def _check_accounting(summary: ImportSummary) -> None:

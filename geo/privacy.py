@@ -17,6 +17,11 @@ _PERSONAL_NAME_RULES: tuple[tuple[str, str], ...] = (
         "a person's name",
     ),
     (r"^(names?|surname|forename|firstname|lastname|fullname|alias|nickname)$", "a person's name"),
+    (
+        r"^(witness|victim|offender|suspect|informant|reporter|complainant|caller|client|person|"
+        r"subject|patient|resident|customer|individual|who|sex worker|worker|officer)s?$",
+        "a person's name",
+    ),
     (r"\b(dob|d o b|date of birth|birth ?date|birthday|born)\b", "a date of birth"),
     (r"\b(phone|telephone|tel|mobile|mob|cell|contact number|phone number)\b", "a phone number"),
     (r"\b(e ?mail|email address)\b", "an e-mail address"),
@@ -45,25 +50,95 @@ _SAFE_NAME_WORDS = re.compile(
     r"source|team|partner|agency|force|falls within|reported by|segment|hotspot)\b"
 )
 
+# Letters or digits may not touch a match on either side; an underscore may (slugs such as
+# "welfare_ab12_cde" are scanned too).
+_B = r"(?<![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9])"
+_SEP = r"[\s_]?"
 EMAIL_RE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-UK_PHONE_RE = r"(?<![\w.])(?:\+44[\s-]?(?:\(0\)[\s-]?)?|\(?0)(?:\d[\s\-)]{0,2}){8,9}\d(?![\w.])"
-# Current (AB12 CDE), prefix (A123 BCD) and suffix (ABC 123D) registration marks.
-UK_VRM_RE = (
-    r"\b(?:[A-Z]{2}[0-9]{2}\s?[A-Z]{3}|[A-Z][0-9]{1,3}\s?[A-Z]{3}|[A-Z]{3}\s?[0-9]{1,3}[A-Z])\b"
+# 0 or +44 then 9 or 10 more digits, with up to two spaces, hyphens or brackets between any two.
+UK_PHONE_RE = (
+    r"(?<![\d.])(?:\+44[\s_-]*(?:\(0\)[\s_-]*)?|\(?0[\s_\-)]{0,2})"
+    r"(?:\d[\s_\-)]{0,2}){8,9}\d(?!\d)"
 )
-UK_POSTCODE_RE = r"\b(?:GIR\s?0AA|[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2})\b"
+# Current (AB12 CDE), prefix (A123 BCD) and suffix (ABC 123D) registration marks, any case.
+UK_VRM_RE = (
+    _B + r"(?:[A-Z]{2}[0-9]{2}" + _SEP + r"[A-Z]{3}|[A-Z][0-9]{1,3}" + _SEP + r"[A-Z]{3}|"
+    r"[A-Z]{3}" + _SEP + r"[0-9]{1,3}[A-Z])" + _E
+)
+UK_POSTCODE_RE = (
+    _B + r"(?:GIR" + _SEP + r"0AA|[A-Z]{1,2}[0-9][A-Z0-9]?" + _SEP + r"[0-9][A-Z]{2})" + _E
+)
+# National Insurance numbers: two prefix letters (never D, F, I, Q, U, V; second never O;
+# never BG, GB, KN, NK, NT, TN, ZZ), six digits, a suffix A to D.
+UK_NINO_RE = (
+    _B + r"(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"(?:[\s_-]?\d{2}){3}[\s_-]?[A-D]" + _E
+)
+_DATE = (
+    r"(?:\d{1,2}[\s_/.\-]{1,2}\d{1,2}[\s_/.\-]{1,2}\d{2,4}|\d{4}[\s_/.\-]\d{1,2}[\s_/.\-]\d{1,2}|"
+    r"\d{1,2}(?:st|nd|rd|th)?[\s_]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+    r"[\s_,]+\d{2,4})"
+)
+# A date of birth (a date after "dob", "d.o.b.", "date of birth" or "born") or an age.
+DOB_RE = (
+    r"(?<![A-Za-z])(?:(?:dob|d\.o\.b\.?|date[\s_]+of[\s_]+birth|birth[\s_]?date|born(?:[\s_]+on)?)"
+    r"[\s_:.\-]*" + _DATE + r"|aged?[\s_:]*\d{1,3}(?!\d)|"
+    r"(?<!\d)\d{1,3}[\s_-]*(?:years?|yrs?)[\s_-]+old(?![A-Za-z])|(?<!\d)\d{1,3}[\s_]?y/?o(?![A-Za-z]))"
+)
+# Ten digits (3-3-4, spaces or hyphens allowed); an NHS number only when its check digit fits.
+NHS_CANDIDATE_RE = r"(?<![\d.])(\d{3})[\s_-]?(\d{3})[\s_-]?(\d{4})(?!\d)"
+_NHS_ANY = re.compile(NHS_CANDIDATE_RE.replace("(\\d", "(?:\\d"))
 
 CONTENT_PATTERNS: dict[str, str] = {
     "e-mail addresses": EMAIL_RE,
     "phone numbers": UK_PHONE_RE,
     "full postcodes": UK_POSTCODE_RE,
     "vehicle registrations": UK_VRM_RE,
+    "National Insurance numbers": UK_NINO_RE,
+    "dates of birth or ages": DOB_RE,
 }
-_CONTENT_RES = {
-    k: re.compile(v, re.IGNORECASE if k == "e-mail addresses" else 0)
-    for k, v in CONTENT_PATTERNS.items()
-}
-_ANY_PERSONAL = re.compile("|".join(f"(?:{p})" for p in CONTENT_PATTERNS.values()))
+_CONTENT_RES = {k: re.compile(v, re.IGNORECASE) for k, v in CONTENT_PATTERNS.items()}
+_ANY_PERSONAL = re.compile("|".join(f"(?:{p})" for p in CONTENT_PATTERNS.values()), re.IGNORECASE)
+_NHS_WEIGHTS = np.arange(10, 1, -1)
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """Tell whether ten digits form a valid NHS number (modulus 11 check digit).
+
+    Parameters
+    ----------
+    digits
+        Ten digits, spaces and hyphens allowed.
+
+    Returns
+    -------
+    bool
+    """
+    d = re.sub(r"[\s_-]", "", str(digits))
+    if not re.fullmatch(r"\d{10}", d):
+        return False
+    return bool(_nhs_checks(np.frombuffer(d.encode(), dtype=np.uint8).reshape(1, 10) - 48)[0])
+
+
+def _nhs_checks(digits: np.ndarray) -> np.ndarray:
+    """Which rows of an ``(n, 10)`` digit array carry a valid NHS check digit."""
+    check = 11 - (digits[:, :9] @ _NHS_WEIGHTS) % 11
+    check = np.where(check == 11, 0, check)
+    return (check != 10) & (check == digits[:, 9])
+
+
+def _nhs_hits(uniq: pd.Series) -> pd.Series:
+    """Per distinct value: whether it holds a ten-digit run that is a valid NHS number."""
+    found = uniq.astype(str).str.extractall(NHS_CANDIDATE_RE)
+    if found.empty:
+        return pd.Series(False, index=uniq.index)
+    text = (found[0] + found[1] + found[2]).to_numpy(dtype="U10").astype("S10")
+    digits = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+    valid = pd.Series(_nhs_checks(digits), index=found.index)
+    per_value = valid.groupby(level=0).any()
+    return per_value.reindex(uniq.index, fill_value=False).astype(bool)
+
 
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A plain signed number cannot run as a formula, so "-1.4685" is left as it is.
@@ -127,6 +202,11 @@ def find_personal_content(values: pd.Series) -> str | None:
     for what, rx in _CONTENT_RES.items():
         if uniq.str.contains(rx, regex=True).any():
             return what
+    # Random ten-digit references pass the NHS check one time in eleven: a column counts
+    # as NHS numbers when at least half its ten-digit values pass.
+    candidates = uniq[uniq.str.contains(_NHS_ANY, regex=True)]
+    if len(candidates) and _nhs_hits(candidates).mean() >= 0.5:
+        return "NHS numbers"
     return None
 
 
@@ -194,7 +274,7 @@ def detect_personal_columns(
 
 
 def contains_personal(values: pd.Series) -> pd.Series:
-    """Flag each cell that contains an e-mail, phone number, postcode or registration mark.
+    """Flag each cell holding an e-mail, phone, postcode, plate, NI or NHS number, DOB or age.
 
     Parameters
     ----------
@@ -209,7 +289,9 @@ def contains_personal(values: pd.Series) -> pd.Series:
     uniq = pd.Series(pd.unique(strs.dropna()), dtype="string[pyarrow]")
     if uniq.empty:
         return pd.Series(False, index=values.index)
-    bad = set(uniq[uniq.str.contains(_ANY_PERSONAL, regex=True).fillna(False)].tolist())
+    hit = uniq.str.contains(_ANY_PERSONAL, regex=True).fillna(False).astype(bool)
+    hit |= _nhs_hits(uniq).to_numpy()
+    bad = set(uniq[hit].tolist())
     if not bad:
         return pd.Series(False, index=values.index)
     return strs.isin(bad).fillna(False).astype(bool)
@@ -323,3 +405,26 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
         if risky_cols.any():
             out.columns = cols.mask(risky_cols, "'" + cols).tolist()
     return out
+
+
+def safe_csv(frame: pd.DataFrame, *, encoding: str = "utf-8-sig") -> bytes:
+    """Write a table as CSV that is safe to open in a spreadsheet.
+
+    Cells are neutralised (:func:`neutralise_cells`) and every field holding a line break
+    of any kind (``\\n`` or a bare ``\\r``) is quoted: rows end in CRLF, so the writer
+    quotes both characters (with ``\\n`` endings pandas leaves a bare ``\\r`` unquoted, and
+    a spreadsheet then starts a new row there, where ``=...`` runs as a formula).
+
+    Parameters
+    ----------
+    frame
+        The table (its index is not written).
+    encoding
+        Text encoding; the default BOM makes Excel read UTF-8.
+
+    Returns
+    -------
+    bytes
+    """
+    text = neutralise_cells(frame).to_csv(index=False, lineterminator="\r\n")
+    return text.encode(encoding)

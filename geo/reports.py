@@ -7,7 +7,7 @@ live in the ``geo.reports_*`` modules; their public names are re-exported here.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +22,7 @@ from geo.reports_csv import sniff_delimiter as sniff_delimiter
 from geo.reports_dates import TIMEZONE as TIMEZONE
 from geo.reports_dates import parse_dates as parse_dates
 from geo.reports_geojson import geojson_frame
+from geo.reports_limits import FileLimits
 from geo.reports_mapping import CATEGORY_SYNONYMS as CATEGORY_SYNONYMS
 from geo.reports_mapping import FIELD_SYNONYMS as FIELD_SYNONYMS
 from geo.reports_mapping import auto_map_columns as auto_map_columns
@@ -30,6 +31,7 @@ from geo.reports_police_uk import POLICE_UK_HEADER as POLICE_UK_HEADER
 from geo.reports_police_uk import is_police_uk
 from geo.reports_validate import ReadResult as ReadResult
 from geo.reports_validate import validate
+from geo.reports_vocab import stored_file_name
 from geo.reports_xlsx import xlsx_frame
 from geo.settings import Settings, load_settings
 
@@ -69,6 +71,9 @@ REPORT_COLUMNS: tuple[str, ...] = (
 REJECT_COLUMNS_LEAD: tuple[str, ...] = ("row", "reason")
 
 
+_MB = 1024 * 1024  # general.max_upload_mb counts MB of 1024 x 1024 bytes, as Streamlit does
+
+
 def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: int) -> bytes:
     """The file's bytes, refusing a missing path, a folder, an empty file or one over the limit."""
     if isinstance(src, bytes | bytearray):
@@ -84,7 +89,7 @@ def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
         size = path.stat().st_size
         if size > max_bytes:
             msg = (
-                f"{path.name} is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
+                f"{path.name} is {size / _MB:.0f} MB, over the {max_bytes / _MB:.0f} MB limit; "
                 "split it into smaller files or raise general.max_upload_mb in settings."
             )
             raise ReportFileError(msg)
@@ -95,7 +100,7 @@ def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
             data = data.encode("utf-8")
     if len(data) > max_bytes:
         msg = (
-            f"The file is {len(data) / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit; "
+            f"The file is {len(data) / _MB:.0f} MB, over the {max_bytes / _MB:.0f} MB limit; "
             "split it into smaller files or raise general.max_upload_mb in settings."
         )
         raise ReportFileError(msg)
@@ -106,26 +111,27 @@ def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
 
 
 def _load_frame(
-    data: bytes, file_name: str
+    data: bytes, file_name: str, settings: Settings
 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None, str]:
-    """Read the file with the reader its name or first bytes call for.
+    """Read the file with the reader its name or first bytes call for, within the limits.
 
     Returns the table (``__row`` numbered), notes, rows already rejected and the format.
     """
+    limits = FileLimits.from_settings(settings)
     ext = Path(file_name).suffix.lower()
     if ext in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        frame, notes = xlsx_frame(data)
+        frame, notes = xlsx_frame(data, limits=limits)
         bad = None
         fmt = "xlsx"
     elif ext in (".geojson", ".json") or data.lstrip()[:1] == b"{":
-        frame, notes, _ = geojson_frame(data)
+        frame, notes, _ = geojson_frame(data, limits=limits)
         bad = None
         fmt = "geojson"
     elif ext in (".xls",):
         msg = "Old .xls workbooks are not supported; save the sheet as .xlsx or CSV and retry."
         raise ReportFileError(msg)
     else:
-        frame, notes, bad = csv_frame(data)
+        frame, notes, bad = csv_frame(data, limits=limits)
         fmt = "csv"
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty and (bad is None or bad.empty):
@@ -143,6 +149,7 @@ def read_reports(
     source: str | None = None,
     mapping: Mapping[str, str] | None = None,
     settings: Settings | None = None,
+    street_names: Iterable[str] | None = None,
 ) -> ReadResult:
     """Read one partner file into reports and rejected rows.
 
@@ -163,11 +170,16 @@ def read_reports(
         ``lat, lon, easting, northing, datetime, time, category, source, reference,
         location, lsoa_code``.
     settings
-        Settings (taxonomy, area, size limit); by default :func:`geo.settings.load_settings`.
+        Settings (taxonomy, sources, area, size limits); by default
+        :func:`geo.settings.load_settings`.
+    street_names
+        The loaded street network's names; location hints that match none are dropped
+        (without a network only police.uk's "On or near" places are kept).
 
     Returns
     -------
     ReadResult
+        Its ``stored_name`` (a hash of the file plus its type) is the name to store.
 
     Raises
     ------
@@ -180,8 +192,8 @@ def read_reports(
         file_name = Path(src).name if isinstance(src, str | os.PathLike) else "upload"
     max_bytes = int(float(settings.general.get("max_upload_mb", 200)) * 1024 * 1024)
     data = _read_bytes(src, max_bytes=max_bytes)
-    frame, notes, bad, fmt = _load_frame(data, file_name)
-    return validate(
+    frame, notes, bad, fmt = _load_frame(data, file_name, settings)
+    result = validate(
         frame,
         fmt=fmt,
         file_name=file_name,
@@ -190,7 +202,10 @@ def read_reports(
         settings=settings,
         notes=notes,
         bad_rows=bad,
+        street_names=street_names,
     )
+    result.stored_name = stored_file_name(data, file_name)
+    return result
 
 
 def empty_reports() -> pd.DataFrame:

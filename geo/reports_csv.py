@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ReportFileError
+from geo.reports_limits import FileLimits, check_columns, check_rows
 
 _NO_HEADER = "The file has no header row and no data; check it is the right file."
 _SEPARATOR_NAMES = {";": "Semicolon", "\t": "Tab", "|": "Pipe"}
@@ -65,13 +66,19 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def csv_frame(data: bytes) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+def csv_frame(
+    data: bytes, *, limits: FileLimits | None = None
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
     """Read a delimited text file into a table of strings, rejecting ragged rows by line.
+
+    The header's width is checked before the file is parsed, the number of rows after.
 
     Parameters
     ----------
     data
         The file's bytes.
+    limits
+        The caps (default :class:`geo.reports_limits.FileLimits`).
 
     Returns
     -------
@@ -82,13 +89,15 @@ def csv_frame(data: bytes) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
     Raises
     ------
     ReportFileError
-        When the file has no header or cannot be read as a table at all.
+        When the file has no header, is over a limit or cannot be read as a table at all.
     """
+    limits = limits or FileLimits()
     text, encoding = decode_text(data)
     notes = [] if encoding in ("utf-8",) else [f"Read as {encoding} text."]
     sep = sniff_delimiter(text)
     if sep != ",":
         notes.append(_SEPARATOR_NAMES[sep] + "-separated file.")
+    _check_shape(text, sep, limits)
     bad = pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str)})
     try:
         frame = _fast_frame(text, sep)
@@ -96,7 +105,19 @@ def csv_frame(data: bytes) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
         raise ReportFileError(_NO_HEADER) from exc
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
         frame, bad = _frame_row_by_row(text, sep)
+    check_rows(len(frame) + len(bad), limits)
     return frame, notes, bad
+
+
+def _check_shape(text: str, sep: str, limits: FileLimits) -> None:
+    """Refuse a header wider than the column limit, or far more lines than the row limit."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if first.count(sep) + 1 > limits.max_columns:
+        header = next(csv.reader([first], delimiter=sep), [])
+        check_columns(len(header), limits)
+    # Quoted cells may span lines, so only a count far past the limit is refused unparsed.
+    if text.count("\n") > 2 * limits.max_rows + 1:
+        check_rows(text.count("\n") - 1, limits)
 
 
 def _fast_frame(text: str, sep: str) -> pd.DataFrame:

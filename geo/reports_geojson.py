@@ -10,15 +10,23 @@ import pandas as pd
 
 from geo.errors import ReportFileError
 from geo.reports_csv import decode_text
+from geo.reports_limits import FileLimits, check_json_depth, check_rows
 
 
-def geojson_frame(data: bytes) -> tuple[pd.DataFrame, list[str], list[tuple[int, str]]]:
+def geojson_frame(
+    data: bytes, *, limits: FileLimits | None = None
+) -> tuple[pd.DataFrame, list[str], list[tuple[int, str]]]:
     """Read a GeoJSON Feature or FeatureCollection into a table of strings.
+
+    The nesting depth is checked before the JSON is parsed (no recursion blow-up), the
+    number of features after.
 
     Parameters
     ----------
     data
         The file's bytes.
+    limits
+        The caps (default :class:`geo.reports_limits.FileLimits`).
 
     Returns
     -------
@@ -30,15 +38,19 @@ def geojson_frame(data: bytes) -> tuple[pd.DataFrame, list[str], list[tuple[int,
     Raises
     ------
     ReportFileError
-        When the file is not valid JSON, not GeoJSON features, or has no features.
+        When the file is not valid JSON, nested too deeply, not GeoJSON features, has no
+        features or more than the row limit.
     """
+    limits = limits or FileLimits()
     text, _ = decode_text(data)
+    check_json_depth(text.encode("utf-8", errors="surrogatepass"))
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         msg = f"The GeoJSON file is not valid JSON (line {exc.lineno}); export it again."
         raise ReportFileError(msg) from exc
     features = _features(doc)
+    check_rows(len(features), limits)
     crs_name = str(((doc.get("crs") or {}).get("properties") or {}).get("name", ""))
     rows = [_feature_row(feat) for feat in features]
     frame = pd.DataFrame(rows).fillna("")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import ReportFileError
-from geo.privacy import DroppedColumn, contains_personal, detect_personal_columns, street_hint
+from geo.privacy import DroppedColumn, contains_personal, detect_personal_columns
 from geo.reports_coords import (
     bng_coordinates,
     coordinate_columns,
@@ -20,7 +20,8 @@ from geo.reports_dates import parse_dates
 from geo.reports_ids import content_ids, micro_degrees, reference_ids
 from geo.reports_mapping import category_slugs, report_columns
 from geo.reports_police_uk import POLICE_UK_NOTE
-from geo.settings import Settings, slugify
+from geo.reports_vocab import vet_categories, vet_hints, vet_source, vet_sources
+from geo.settings import Settings
 
 _STR = "string[pyarrow]"
 _PERSONAL = "[removed: personal data]"
@@ -40,6 +41,10 @@ class ReadResult:
     dropped_columns: list[DroppedColumn] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     duplicates_in_file: int = 0
+    stored_name: str = ""
+    other_categories: int = 0
+    other_sources: int = 0
+    dropped_hints: int = 0
 
     @property
     def rejected_count(self) -> int:
@@ -91,6 +96,9 @@ class _Values:
     lat: pd.Series
     hint: pd.Series
     lsoa: pd.Series
+    category_other: pd.Series
+    source_other: pd.Series
+    hint_dropped: pd.Series
 
 
 def validate(
@@ -103,6 +111,7 @@ def validate(
     settings: Settings,
     notes: list[str],
     bad_rows: pd.DataFrame | None = None,
+    street_names: Iterable[str] | None = None,
 ) -> ReadResult:
     """Turn a reader's table of strings into accepted reports and rejected rows.
 
@@ -124,6 +133,9 @@ def validate(
         The reader's notes; the steps add theirs.
     bad_rows
         Rows the reader already rejected (``row``, ``reason``).
+    street_names
+        The loaded street network's names: location hints are kept only when they match
+        one (or police.uk's "On or near" pattern); ``None`` without a network.
 
     Returns
     -------
@@ -144,17 +156,19 @@ def validate(
     if fmt == "police.uk":
         source = source or "police"
         notes.append(POLICE_UK_NOTE)
+    source = vet_source(source, settings) if source else None
     coords_bng, xs, ys = coordinate_columns(frame, colmap)
     _require_fields(colmap, coords_bng, columns)
-    fields, dropped = _anonymise(frame, colmap, columns)
+    fields, dropped = _anonymise(frame, colmap, columns, explicit=mapping)
 
     reasons = _Reasons(len(frame))
     values = _read_values(
-        frame, fields, fmt, source, settings, reasons, notes, (coords_bng, xs, ys)
+        frame, fields, fmt, source, settings, reasons, notes, (coords_bng, xs, ys), street_names
     )
     accepted = pd.Series(reasons.ok, index=frame.index)
     rid, dup_in_file = _report_ids(frame, fields, fmt, values, accepted)
     keep = accepted & ~dup_in_file
+    counts = _vocabulary_notes(values, keep, notes)
     rejected = _rejected_table(frame, fields, fmt, reasons, row_numbers, bad_rows, ~accepted)
     return ReadResult(
         reports=_reports_table(values, rid, keep),
@@ -167,6 +181,7 @@ def validate(
         dropped_columns=dropped,
         notes=notes,
         duplicates_in_file=int(dup_in_file.sum()),
+        **counts,
     )
 
 
@@ -185,14 +200,20 @@ def _require_fields(colmap: Mapping[str, str], coords_bng: bool, columns: list[s
 
 
 def _anonymise(
-    frame: pd.DataFrame, colmap: Mapping[str, str], columns: list[str]
+    frame: pd.DataFrame,
+    colmap: Mapping[str, str],
+    columns: list[str],
+    *,
+    explicit: Mapping[str, str] | None,
 ) -> tuple[dict[str, str], list[DroppedColumn]]:
     """Drop personal columns before anything else looks at the rows; keep only report fields.
 
-    A personal column mapped to a field other than ``location`` is an error; a personal
-    location column is dropped. Every column that is not a report field is dropped too.
+    A personal column mapped to a field other than ``location`` is an error, and so is any
+    personal column the user mapped explicitly; an automatically mapped personal location
+    column is dropped. Every column that is not a report field is dropped too.
     """
     kept_fields = dict(colmap.items())
+    _refuse_personal_mapping(frame, explicit)
     dropped = detect_personal_columns(frame, keep=tuple(kept_fields.values()))
     dropped_names = {d.column for d in dropped}
     clash = [f for f, c in kept_fields.items() if c in dropped_names and f != "location"]
@@ -213,6 +234,22 @@ def _anonymise(
     return kept_fields, dropped
 
 
+def _refuse_personal_mapping(frame: pd.DataFrame, explicit: Mapping[str, str] | None) -> None:
+    """Raise when a column the user mapped by hand holds personal data (by name or content)."""
+    if not explicit:
+        return
+    cols = [c for c in dict.fromkeys(explicit.values()) if c in frame.columns]
+    found = {d.column: d.reason for d in detect_personal_columns(frame[cols])}
+    if found:
+        col, why = next(iter(found.items()))
+        fld = next(f for f, c in explicit.items() if c == col)
+        msg = (
+            f"The mapping {fld}={col} names a column that holds personal data ({why}), so "
+            "it cannot be imported. Map another column, or remove the personal data first."
+        )
+        raise ReportFileError(msg)
+
+
 def _read_values(
     frame: pd.DataFrame,
     fields: Mapping[str, str],
@@ -222,8 +259,13 @@ def _read_values(
     reasons: _Reasons,
     notes: list[str],
     coords: tuple[bool, pd.Series | None, pd.Series | None],
+    street_names: Iterable[str] | None,
 ) -> _Values:
-    """Read every field, rejecting rows in order: geometry, date, coordinates, area, category."""
+    """Read every field, rejecting rows in order: geometry, date, coordinates, area, category.
+
+    Only vocabulary comes out: categories and sources outside their lists become ``other``,
+    location hints that name no known street are dropped.
+    """
     reject = reasons.add
     if fmt == "geojson" and "__geometry_type" in frame.columns:
         gt = frame["__geometry_type"]
@@ -247,45 +289,57 @@ def _read_values(
 
     cats = category_slugs(frame[fields["category"]], settings)
     reject(cats.isna(), "no category")
-    reject(contains_personal(frame[fields["category"]]), "category text contains personal data")
+    cats, cat_other = vet_categories(cats, settings)
 
-    hint, lsoa = _hint_and_lsoa(frame, fields)
+    if "source" in fields and fmt != "police.uk":
+        src_text = frame[fields["source"]]
+    else:
+        src_text = pd.Series("", index=frame.index)
+    src, src_other = vet_sources(src_text, settings, default=source)
+    hint, hint_dropped, lsoa = _hint_and_lsoa(frame, fields, street_names)
     return _Values(
         occurred=occurred,
         time_known=time_known,
         category=cats,
-        source=_source_slugs(frame, fields, fmt, source),
+        source=src,
         lon=lon,
         lat=lat,
         hint=hint,
         lsoa=lsoa,
+        category_other=cat_other,
+        source_other=src_other,
+        hint_dropped=hint_dropped,
     )
 
 
-def _source_slugs(
-    frame: pd.DataFrame, fields: Mapping[str, str], fmt: str, source: str | None
-) -> pd.Series:
-    """Each row's source slug: the file's source column, else the given source."""
-    if "source" in fields:
-        src_vals = frame[fields["source"]].astype(_STR).str.strip()
-        src_vals = src_vals.mask(src_vals == "", source or "unknown")
-        src_slug = src_vals.map({v: slugify(v) for v in pd.unique(src_vals.dropna())})
-        if fmt == "police.uk":
-            src_slug = pd.Series(source, index=frame.index)
-        bad_src = contains_personal(src_vals)
-        src_slug = src_slug.mask(bad_src, source or "unknown")
+def _vocabulary_notes(values: _Values, keep: pd.Series, notes: list[str]) -> dict[str, int]:
+    """Count the stored rows whose category, source or hint was outside the vocabulary."""
+    counts = {
+        "other_categories": int((values.category_other & keep).sum()),
+        "other_sources": int((values.source_other & keep).sum()),
+        "dropped_hints": int((values.hint_dropped & keep).sum()),
+    }
+    texts = {
+        "other_categories": "{n} row(s) had a category outside the taxonomy and are stored as "
+        "'other'; add the word to the taxonomy or its police.uk mapping in settings to keep it.",
+        "other_sources": "{n} row(s) had a source outside the sources list and are stored as "
+        "'other'.",
+        "dropped_hints": "{n} location hint(s) named no street of the loaded network and were "
+        "dropped (the coordinates are kept).",
+    }
+    notes.extend(texts[k].format(n=n) for k, n in counts.items() if n)
+    return counts
+
+
+def _hint_and_lsoa(
+    frame: pd.DataFrame, fields: Mapping[str, str], street_names: Iterable[str] | None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The vetted street hint, which hints were dropped, and the LSOA code (valid codes only)."""
+    if "location" in fields:
+        hint, dropped = vet_hints(frame[fields["location"]], street_names=street_names)
     else:
-        src_slug = pd.Series(slugify(source) if source else "unknown", index=frame.index)
-    return src_slug.astype(_STR)
-
-
-def _hint_and_lsoa(frame: pd.DataFrame, fields: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
-    """The street hint (no house numbers) and the LSOA code (valid codes only) of each row."""
-    hint = (
-        street_hint(frame[fields["location"]])
-        if "location" in fields
-        else pd.Series(pd.NA, index=frame.index, dtype=_STR)
-    )
+        hint = pd.Series(pd.NA, index=frame.index, dtype=_STR)
+        dropped = pd.Series(False, index=frame.index)
     lsoa = (
         frame[fields["lsoa_code"]].astype(_STR).str.strip().str.upper()
         if "lsoa_code" in fields
@@ -293,7 +347,7 @@ def _hint_and_lsoa(frame: pd.DataFrame, fields: Mapping[str, str]) -> tuple[pd.S
     )
     if "lsoa_code" in fields:
         lsoa = lsoa.where(lsoa.str.fullmatch(r"[EW]0\d{7}").fillna(False).astype(bool))
-    return hint, lsoa
+    return hint, dropped, lsoa
 
 
 def _report_ids(

@@ -1,4 +1,4 @@
-"""Read Excel workbooks (.xlsx, .xlsm) of partner reports: the first sheet with rows."""
+"""Read Excel workbooks (.xlsx, .xlsm) of partner reports: the first sheet only, within limits."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ReportFileError
+from geo.reports_limits import FileLimits, check_columns, check_rows, check_xlsx_zip
 
 
-def xlsx_frame(data: bytes) -> tuple[pd.DataFrame, list[str]]:
-    """Read the first non-empty sheet of a workbook into a table of strings.
+def xlsx_frame(data: bytes, *, limits: FileLimits | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read the first sheet of a workbook into a table of strings.
+
+    The zip directory is checked first (total uncompressed size, expansion ratio), so a
+    workbook bomb is refused before any XML is parsed; only the first sheet is then read,
+    at most ``max_rows`` rows of it.
 
     Parameters
     ----------
     data
         The workbook's bytes.
+    limits
+        The caps (default :class:`geo.reports_limits.FileLimits`).
 
     Returns
     -------
@@ -27,28 +34,35 @@ def xlsx_frame(data: bytes) -> tuple[pd.DataFrame, list[str]]:
     Raises
     ------
     ReportFileError
-        When the workbook cannot be opened or has no rows in any sheet.
+        When the workbook is over a limit, cannot be opened or its first sheet has no rows.
     """
+    limits = limits or FileLimits()
+    check_xlsx_zip(data, limits)
     try:
-        sheets = pd.read_excel(
-            io.BytesIO(data),
-            sheet_name=None,
-            dtype=str,
-            engine="openpyxl",
-            keep_default_na=False,
-            na_filter=False,
-        )
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            names = list(book.sheet_names)
+            frame = pd.read_excel(
+                book,
+                sheet_name=0,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                nrows=limits.max_rows + 1,
+            )
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         msg = "The spreadsheet could not be opened; save it again as .xlsx or as CSV and retry."
         raise ReportFileError(msg) from exc
-    sheets = {name: df for name, df in sheets.items() if not df.empty}
-    if not sheets:
-        msg = "The spreadsheet has no rows in any sheet."
+    check_columns(frame.shape[1], limits)
+    check_rows(len(frame), limits)
+    if frame.empty:
+        msg = (
+            "The first sheet of the spreadsheet has no rows; only the first sheet is read, "
+            "so move the reports to the first sheet (or save that sheet as CSV)."
+        )
         raise ReportFileError(msg)
-    name, frame = next(iter(sheets.items()))
     frame = frame.reset_index(drop=True)
     frame["__row"] = np.arange(2, len(frame) + 2)
-    notes = [f"Read sheet {name!r}."]
-    if len(sheets) > 1:
-        notes.append(f"Other sheets ignored: {', '.join(list(sheets)[1:])}.")
+    notes = [f"Read the first sheet, {names[0]!r}."]
+    if len(names) > 1:
+        notes.append(f"Only the first sheet is read; {len(names) - 1} other sheet(s) not opened.")
     return frame, notes

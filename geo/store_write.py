@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from geo.rejects import purge_rejects
 from geo.store_engine import StoreConnection
+from geo.store_scrub import scrub, secure_delete
 from geo.store_tables import AUDIT_ACTIONS, REPORT_FIELDS, audit, batches, plans, reports
 
 __all__ = ["StoreWriter", "current_user"]
@@ -196,7 +198,9 @@ class StoreWriter(StoreConnection):
         Returns
         -------
         dict
-            ``{"purged": n, "cutoff": "YYYY-MM-DD"}``.
+            ``{"purged": n, "cutoff": "YYYY-MM-DD", "rejects_files": n, "scrubbed": bool}``:
+            rejected-rows files of imports before the cut-off are deleted too, and the
+            deleted rows are scrubbed from the database files (:func:`geo.store_scrub.scrub`).
         """
         if older_than_months < 1:
             msg = "--older-than must be a whole number of months, at least 1."
@@ -204,15 +208,56 @@ class StoreWriter(StoreConnection):
         ref = pd.Timestamp(now or datetime.now()).normalize()
         cutoff = (ref - pd.DateOffset(months=int(older_than_months))).to_pydatetime()
         with self.engine.begin() as conn:
+            secure_delete(conn)
             res = conn.execute(reports.delete().where(reports.c.occurred_at < cutoff))
             n = int(res.rowcount or 0)
+            old = conn.execute(sa.select(batches.c.batch_id).where(batches.c.imported_at < cutoff))
+            old_batches = list(old.scalars())
             self._audit(
                 conn, "purge", f"reports before {cutoff:%Y-%m-%d}", n, actor or current_user()
             )
-        if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("VACUUM")
-        return {"purged": n, "cutoff": f"{cutoff:%Y-%m-%d}"}
+        files = purge_rejects(cutoff, batch_ids=old_batches)
+        scrubbed = scrub(self.engine, ["reports"])
+        return {
+            "purged": n,
+            "cutoff": f"{cutoff:%Y-%m-%d}",
+            "rejects_files": files,
+            "scrubbed": scrubbed,
+        }
+
+    def delete_batch(self, batch_id: str, *, actor: str | None = None) -> dict[str, Any]:
+        """Delete one import's reports and batch record, audit it and scrub the files.
+
+        Parameters
+        ----------
+        batch_id
+            The import (``beatplan imports list``).
+        actor
+            Who deleted it.
+
+        Returns
+        -------
+        dict
+            ``{"batch_id", "reports", "scrubbed"}``.
+
+        Raises
+        ------
+        ValueError
+            When no import has that batch id.
+        """
+        with self.engine.begin() as conn:
+            secure_delete(conn)
+            found = conn.execute(
+                sa.select(batches.c.batch_id).where(batches.c.batch_id == batch_id)
+            ).first()
+            if found is None:
+                msg = f"No import has batch id {batch_id!r}; see `beatplan imports list`."
+                raise ValueError(msg)
+            n = int(conn.execute(reports.delete().where(reports.c.batch_id == batch_id)).rowcount)
+            conn.execute(batches.delete().where(batches.c.batch_id == batch_id))
+            self._audit(conn, "delete", f"import {batch_id}", n, actor or current_user())
+        scrubbed = scrub(self.engine, ["reports", "batches"])
+        return {"batch_id": batch_id, "reports": n, "scrubbed": scrubbed}
 
     def save_plan(self, plan_date: str, body: str, *, actor: str | None = None) -> str:
         """Store a patrol plan (JSON text) and audit its creation.

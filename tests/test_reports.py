@@ -165,8 +165,10 @@ def test_police_uk_area_rejects_rows_outside(police_2022, settings):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "utf-16"])
 def test_encodings(encoding):
     text = HEADER + "2024-01-05,21:00,Fly-tipping £50 fine,53.74,-0.35,council\n"
+    text += "2024-01-05,21:00,Fly-tipping £50 fine,north,-0.35,council\n"
     r = read_text(text, encoding=encoding)
-    assert r.reports["category"].iloc[0] == "fly_tipping_50_fine"
+    assert r.reports["category"].iloc[0] == "other"  # not in the taxonomy
+    assert r.rejected["category"].iloc[0] == "Fly-tipping £50 fine"  # decoded as written
     assert r.mapping["datetime"] == "date"  # the BOM did not stick to the first header
 
 

@@ -104,7 +104,7 @@ def test_purge_deletes_old_reports_and_is_audited(store):
     _add(store, _reports(3, day="2020-01-01"))
     _add(store, _reports(4, day="2024-06-01"))
     out = store.purge(older_than_months=13, now=datetime(2024, 12, 1))
-    assert out == {"purged": 3, "cutoff": "2023-11-01"}
+    assert out["purged"] == 3 and out["cutoff"] == "2023-11-01"
     assert store.count_reports() == 4
     log = store.audit_log()
     assert list(log["action"]) == ["import", "import", "purge"]
