@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.settings import DATA_DIR
+from geo.store_audit import audit_state, ensure_guarded
 from geo.store_tables import metadata
 
 __all__ = [
@@ -197,8 +198,10 @@ class StoreConnection:
     def _create_schema(self) -> None:
         """Bring the schema up to date: Alembic migrations, then tables other modules add.
 
-        Migrations (``migrations/versions``) own ``batches``, ``reports``, ``audit`` and
-        ``plans``. Tables that other modules define on :data:`metadata` (e.g. ``patrol_logs``
+        Migrations (``migrations/versions``) own ``batches``, ``reports``, ``audit``,
+        ``plans`` and ``roles``; the audit table is only ever made with its guard
+        (:func:`geo.store_audit.ensure_guarded` restores a dropped one, and logs it).
+        Tables that other modules define on :data:`metadata` (e.g. ``patrol_logs``
         in :mod:`planning.tracking`) are created with ``metadata.create_all`` when missing;
         a change to one of them needs a migration. Both run under one lock, so processes
         that open a new store at the same moment wait for each other instead of failing.
@@ -212,7 +215,10 @@ class StoreConnection:
                 from alembic import command
 
                 command.upgrade(alembic_config(conn), "head")
-                metadata.create_all(conn)
+                # The audit table is made only with its append-only triggers, never by
+                # create_all: a dropped table or trigger is restored guarded, and logged.
+                ensure_guarded(conn)
+                metadata.create_all(conn, tables=_unguarded_tables())
                 conn.commit()
         except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.InterfaceError) as exc:
             msg = (
@@ -240,6 +246,8 @@ class StoreConnection:
         current = heads == migration_heads()
         if current:
             current = set(metadata.tables) <= set(sa.inspect(conn).get_table_names())
+        if current:
+            current = audit_state(conn) == "guarded"
         conn.rollback()
         return current
 
@@ -251,6 +259,11 @@ class StoreConnection:
     def dispose(self) -> None:
         """Close the connection pool."""
         self.engine.dispose()
+
+
+def _unguarded_tables() -> list[sa.Table]:
+    """The tables of :data:`metadata` that ``create_all`` may make (all but ``audit``)."""
+    return [t for t in metadata.sorted_tables if t.name != "audit"]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

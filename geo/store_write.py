@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.rejects import purge_rejects
+from geo.store_audit import current_user
 from geo.store_engine import StoreConnection
 from geo.store_scrub import scrub, secure_delete
 from geo.store_tables import AUDIT_ACTIONS, REPORT_FIELDS, audit, batches, plans, reports
@@ -21,19 +20,6 @@ from geo.store_tables import AUDIT_ACTIONS, REPORT_FIELDS, audit, batches, plans
 __all__ = ["StoreWriter", "current_user"]
 
 _PG_CHUNK = 5000  # rows per INSERT ... ON CONFLICT statement on PostgreSQL
-
-
-def current_user() -> str:
-    """Name the local operator for the audit log (the OS account in single-user mode).
-
-    Returns
-    -------
-    str
-    """
-    try:
-        return os.environ.get("BEATPLAN_USER") or getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "local"
 
 
 def _now() -> datetime:

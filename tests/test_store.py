@@ -211,3 +211,77 @@ def test_concurrent_imports_store_each_row_once(store_url):
 def test_bad_url_is_a_plain_error():
     with pytest.raises(ValueError, match="Cannot open the database"):
         Store("nosuchdialect://x")
+
+
+# ------------------------------------------------------------------ the audit table's guard
+
+
+def _guarded(store: Store) -> None:
+    """The audit log refuses UPDATE and DELETE."""
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM audit")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit SET what = 'x'")
+
+
+def _drop_audit(store: Store) -> None:
+    with store.engine.begin() as conn:
+        if store.is_sqlite:
+            conn.exec_driver_sql("DROP TABLE audit")
+        else:
+            conn.exec_driver_sql("DROP TABLE audit CASCADE")
+
+
+def test_a_dropped_audit_table_comes_back_guarded_and_says_so(store):
+    store.audit("export", "hotspots.csv", n_rows=10)
+    _drop_audit(store)
+    reopened = Store(store.url)
+    log = reopened.audit_log()
+    assert list(log["action"]) == ["delete"]
+    assert (
+        "audit log missing" in log["what"].iloc[0]
+        and "earlier events are lost" in log["what"].iloc[0]
+    )
+    _guarded(reopened)
+    reopened.dispose()
+
+
+def test_a_dropped_trigger_is_restored(store):
+    with store.engine.begin() as conn:
+        if store.is_sqlite:
+            conn.exec_driver_sql("DROP TRIGGER audit_no_delete")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER audit_no_change ON audit")
+    reopened = Store(store.url)
+    _guarded(reopened)
+    assert "lost its append-only guard" in reopened.audit_log()["what"].iloc[-1]
+    reopened.dispose()
+
+
+def test_no_downgrade_drops_the_audit_table(store):
+    from alembic import command
+
+    from geo.store import alembic_config
+
+    store.audit("export", "hotspots.csv", n_rows=10)
+    with store.engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "base")
+        conn.commit()
+        tables = set(sa.inspect(conn).get_table_names())
+    assert "audit" in tables and "reports" not in tables
+    assert list(store.audit_log()["what"]) == ["hotspots.csv"]
+    _guarded(store)
+    reopened = Store(store.url)  # upgrades again and keeps the events
+    assert list(reopened.audit_log()["what"]) == ["hotspots.csv"]
+    reopened.dispose()
+
+
+def test_the_local_actor_is_the_os_account_and_host_not_an_env_var(store, monkeypatch):
+    import getpass
+    import socket
+
+    monkeypatch.setenv("BEATPLAN_USER", "someone-else")
+    store.audit("export", "hotspots.csv", n_rows=1)
+    actor = store.audit_log()["actor"].iloc[-1]
+    assert actor == f"{getpass.getuser()}@{socket.gethostname()}"
+    assert "someone-else" not in actor

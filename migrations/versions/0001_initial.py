@@ -93,11 +93,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop everything (this deletes the data: back it up first)."""
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_no_change ON audit")
-        op.execute("DROP TRIGGER IF EXISTS audit_no_truncate ON audit")
-        op.execute("DROP FUNCTION IF EXISTS audit_append_only()")
-    for table in ("plans", "audit", "reports", "batches"):
+    """Drop the working tables (this deletes their data: back it up first).
+
+    The audit table and its append-only triggers are never dropped, by this or any
+    downgrade: the record of who did what outlives the data it describes.
+    """
+    for table in ("plans", "reports", "batches"):
         op.drop_table(table)
