@@ -8,7 +8,15 @@ import streamlit as st
 
 from geo.demo import build_demo
 from geo.workspace import network_path
-from ui.auth import no_role_page, sidebar_account, sign_in_page, signed_in_user, visible_pages
+from ui.auth import (
+    no_role_page,
+    sidebar_account,
+    sign_in_page,
+    signed_in_user,
+    startup_problem,
+    visible_pages,
+)
+from ui.escape import md_text
 from ui.state import auto_demo_enabled, get_store
 
 st.set_page_config(
@@ -59,6 +67,12 @@ def build_pages(keys: list[str]) -> list:
     ]
 
 
+# Fail closed: broken sign-in settings, or no sign-in while reachable from the network,
+# stop the app here with a plain message and no data.
+problem = startup_problem()
+if problem:
+    st.error(md_text(problem))
+    st.stop()
 user = signed_in_user()
 if user is None:
     # Sign-in is configured and nobody is signed in: a sign-in prompt and no data at all.

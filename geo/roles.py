@@ -1,4 +1,4 @@
-"""Who may do what: the e-mail to role table, its audited changes and its seed from settings."""
+"""Who may do what: roles granted by e-mail, bound to a sign-in account, audited, seeded once."""
 
 from __future__ import annotations
 
@@ -34,6 +34,21 @@ roles = sa.Table(
     sa.Column("team", sa.String(100), nullable=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("updated_by", sa.String(255), nullable=False),
+    # The sign-in account the role is bound to: the identity provider's issuer and its
+    # immutable subject (``oid`` or ``sub``). NULL until the person first signs in with a
+    # verified e-mail address, or when granted by e-mail only.
+    sa.Column("issuer", sa.String(255), nullable=True),
+    sa.Column("subject", sa.String(255), nullable=True),
+    sa.Index("ix_roles_account", "issuer", "subject", unique=True),
+)
+
+# E-mail addresses the settings file's [roles] table has already been applied to: a seed
+# applies once, so a role removed on the Access page stays removed after a restart.
+role_seeds = sa.Table(
+    "role_seeds",
+    metadata,
+    sa.Column("email", sa.String(255), primary_key=True),
+    sa.Column("seeded_at", sa.DateTime, nullable=False),
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,6 +62,8 @@ class Assignment:
     email: str
     role: str
     team: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -84,12 +101,31 @@ def ensure_table(store: Store) -> None:
     key = id(store.engine)
     if key in _READY:
         return
-    metadata.create_all(store.engine, tables=[roles])
+    metadata.create_all(store.engine, tables=[roles, role_seeds])
     _READY.add(key)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _assignment(row: Any) -> Assignment | None:
+    if row is None or row.role not in ROLES:
+        return None
+    return Assignment(
+        email=str(row.email),
+        role=str(row.role),
+        team=row.team or None,
+        issuer=row.issuer or None,
+        subject=row.subject or None,
+    )
+
+
 def get_assignment(store: Store, email: str | None) -> Assignment | None:
-    """Return someone's role and team, or ``None`` when they have no role.
+    """Return the role granted to an e-mail address, or ``None`` when there is none.
+
+    This is the Access page's view; sign-in uses :func:`account_assignment`, which also
+    checks the account the role is bound to.
 
     Parameters
     ----------
@@ -110,12 +146,80 @@ def get_assignment(store: Store, email: str | None) -> Assignment | None:
         return None
     ensure_table(store)
     with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(roles.c.role, roles.c.team).where(roles.c.email == clean)
-        ).first()
-    if row is None or row.role not in ROLES:
+        row = conn.execute(sa.select(roles).where(roles.c.email == clean)).first()
+    return _assignment(row)
+
+
+def is_verified(claim: object) -> bool:
+    """Whether an ``email_verified`` claim says yes (``true``, or the string ``"true"``).
+
+    Parameters
+    ----------
+    claim
+        The claim's value as the identity provider gave it (``None`` when absent).
+
+    Returns
+    -------
+    bool
+    """
+    return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")
+
+
+def account_assignment(
+    store: Store,
+    *,
+    issuer: str,
+    subject: str,
+    email: str | None = None,
+    email_verified: object = None,
+) -> Assignment | None:
+    """Return the role of a signed-in account, binding an e-mail grant to it on first sign-in.
+
+    A role is found by the account's issuer and subject (immutable claims). When the account
+    has none, a role granted by e-mail and not yet bound to any account is bound to it, but
+    only when the identity provider says the address is verified: an unverified ``email``
+    claim, or one already bound to another account, gives no role. Binding is audited.
+
+    Parameters
+    ----------
+    store
+        The report store.
+    issuer
+        The ``iss`` claim, already checked against the configured identity provider.
+    subject
+        The account's immutable id (``oid`` in Microsoft Entra ID, else ``sub``).
+    email
+        The ``email`` claim, if any.
+    email_verified
+        The ``email_verified`` claim, if any.
+
+    Returns
+    -------
+    Assignment or None
+    """
+    issuer, subject = str(issuer or "").strip(), str(subject or "").strip()
+    if not issuer or not subject:
         return None
-    return Assignment(email=clean, role=str(row.role), team=row.team or None)
+    ensure_table(store)
+    account = (roles.c.issuer == issuer) & (roles.c.subject == subject)
+    with store.engine.connect() as conn:
+        found = _assignment(conn.execute(sa.select(roles).where(account)).first())
+    if found is not None or not is_verified(email_verified):
+        return found
+    try:
+        clean = normalise_email(str(email or ""))
+    except ValueError:
+        return None
+    unbound = (roles.c.email == clean) & roles.c.subject.is_(None)
+    with store.engine.begin() as conn:
+        n = conn.execute(
+            roles.update().where(unbound).values(issuer=issuer[:255], subject=subject[:255])
+        ).rowcount
+    if not n:  # bound meanwhile (by this account in another session, or by another)
+        with store.engine.connect() as conn:
+            return _assignment(conn.execute(sa.select(roles).where(account)).first())
+    store.audit("role", f"{clean} role bound to their sign-in account", n_rows=1, actor=clean)
+    return get_assignment(store, clean)
 
 
 def get_role(store: Store, email: str | None) -> str | None:
@@ -138,7 +242,14 @@ def get_role(store: Store, email: str | None) -> str | None:
 
 
 def set_role(
-    store: Store, email: str, role: str, *, actor: str, team: str | None = None
+    store: Store,
+    email: str,
+    role: str,
+    *,
+    actor: str,
+    team: str | None = None,
+    issuer: str | None = None,
+    subject: str | None = None,
 ) -> Assignment:
     """Give someone a role (replacing any earlier one) and record the change in the audit log.
 
@@ -147,13 +258,17 @@ def set_role(
     store
         The report store.
     email
-        Their e-mail address.
+        Their e-mail address (the label the Access page lists them by).
     role
         One of :data:`ROLES`.
     actor
         Who made the change (their e-mail address), for the audit log.
     team
         For the ``team`` role: the patrol team they brief (as named on the Patrols page).
+    issuer, subject
+        Bind the role to this sign-in account now (for identity providers that do not
+        verify e-mail addresses, e.g. Microsoft Entra ID). Without them an earlier binding
+        is kept, or the role is bound when they first sign in with a verified address.
 
     Returns
     -------
@@ -162,7 +277,8 @@ def set_role(
     Raises
     ------
     ValueError
-        If the e-mail address or the role is not valid.
+        If the e-mail address, the role or the account is not valid, or the account
+        already has a role under another address.
     """
     clean = normalise_email(email)
     role = str(role or "").strip().lower()
@@ -170,14 +286,31 @@ def set_role(
         msg = f"{role!r} is not a role; use one of {', '.join(ROLES)}."
         raise ValueError(msg)
     team = (str(team).strip() or None) if team is not None and role == "team" else None
+    issuer, subject = (str(issuer or "").strip() or None), (str(subject or "").strip() or None)
+    if (issuer is None) != (subject is None) or len(subject or "") > 255:
+        msg = "An account id needs both the identity provider and the id; check and try again."
+        raise ValueError(msg)
     ensure_table(store)
-    values = {
+    values: dict[str, Any] = {
         "role": role,
         "team": team,
-        "updated_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        "updated_at": _now(),
         "updated_by": str(actor)[:255],
     }
+    if subject is not None:
+        values |= {"issuer": issuer[:255] if issuer else None, "subject": subject}
     with store.engine.begin() as conn:
+        if subject is not None:
+            other = conn.execute(
+                sa.select(roles.c.email).where(
+                    (roles.c.issuer == values["issuer"])
+                    & (roles.c.subject == subject)
+                    & (roles.c.email != clean)
+                )
+            ).scalar()
+            if other is not None:
+                msg = f"That account already has a role as {other}; remove that one first."
+                raise ValueError(msg)
         before = conn.execute(sa.select(roles.c.role).where(roles.c.email == clean)).scalar()
         if before is None:
             conn.execute(roles.insert().values(email=clean, **values))
@@ -185,8 +318,10 @@ def set_role(
             conn.execute(roles.update().where(roles.c.email == clean).values(**values))
     was = f" (was {before})" if before and before != role else ""
     suffix = f", team {team}" if team else ""
-    store.audit("role", f"{clean} set to {role}{suffix}{was}", n_rows=1, actor=actor)
-    return Assignment(email=clean, role=role, team=team)
+    bound = ", bound to the given account id" if subject else ""
+    store.audit("role", f"{clean} set to {role}{suffix}{was}{bound}", n_rows=1, actor=actor)
+    found = get_assignment(store, clean)
+    return found if found is not None else Assignment(email=clean, role=role, team=team)
 
 
 def remove_role(store: Store, email: str, *, actor: str) -> bool:
@@ -262,10 +397,12 @@ def roles_from_settings(path: str | os.PathLike[str] | None = None) -> dict[str,
 def seed_roles(
     store: Store, mapping: Mapping[str, Any] | None = None, *, actor: str = "settings file"
 ) -> int:
-    """Add the roles listed in settings for people who have no role yet (changes are audited).
+    """Apply the roles listed in settings, once per person (changes are audited).
 
-    Roles already in the database win: the settings file only bootstraps, e.g. the first
-    supervisor, who can then give everyone else a role on the Access page.
+    Each address is applied once and remembered in ``role_seeds``: someone who already has a
+    role keeps it (the database wins), and a role a supervisor later removes stays removed
+    after a restart. The settings file only bootstraps, e.g. the first supervisor, who can
+    then give everyone else a role on the Access page.
 
     Parameters
     ----------
@@ -285,21 +422,31 @@ def seed_roles(
     Raises
     ------
     ValueError
-        If an entry names an unknown role or an invalid e-mail address.
+        If an entry names an unknown role or an invalid e-mail address (nothing is applied).
     """
     entries = roles_from_settings() if mapping is None else dict(mapping)
-    added = 0
+    wanted: dict[str, tuple[str, str | None]] = {}
     for email, spec in entries.items():
         role, team = (
-            (spec.get("role", ""), spec.get("team"))
-            if isinstance(spec, Mapping)
-            else (
-                spec,
-                None,
-            )
+            (spec.get("role", ""), spec.get("team")) if isinstance(spec, Mapping) else (spec, None)
         )
-        if get_assignment(store, email) is not None:
+        if str(role or "").strip().lower() not in ROLES:
+            msg = f"{role!r} is not a role; use one of {', '.join(ROLES)} (entry {email!r})."
+            raise ValueError(msg)
+        wanted[normalise_email(email)] = (str(role), team)
+    ensure_table(store)
+    with store.engine.connect() as conn:
+        done = set(conn.execute(sa.select(role_seeds.c.email)).scalars())
+    added = 0
+    for email, (role, team) in wanted.items():
+        if email in done:
             continue
-        set_role(store, email, str(role), actor=actor, team=team)
-        added += 1
+        try:  # claim the seed first, so it is applied at most once
+            with store.engine.begin() as conn:
+                conn.execute(role_seeds.insert().values(email=email, seeded_at=_now()))
+        except sa.exc.IntegrityError:  # another process claimed it at the same moment
+            continue
+        if get_assignment(store, email) is None:
+            set_role(store, email, role, actor=actor, team=team)
+            added += 1
     return added

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from geo.roles import (
+    account_assignment,
     get_assignment,
     get_role,
     list_roles,
@@ -27,12 +30,13 @@ VIEWS = PROJECT_ROOT / "views"
 AUTH = {
     "auth": {
         "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-        "cookie_secret": "test-cookie-secret",
+        "cookie_secret": "test-cookie-secret-of-at-least-32-characters",
         "client_id": "beatplan-test",
         "client_secret": "not-a-secret",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
     }
 }
+ISSUER = "http://127.0.0.1:9"  # the metadata address without /.well-known/openid-configuration
 PEOPLE = {
     "supervisor": "sgt.supervisor@force.police.uk",
     "team": "pcso.team@force.police.uk",
@@ -147,14 +151,31 @@ def people(tmp_path, monkeypatch) -> Store:
     return s
 
 
+def claims(email: str, **extra: object) -> dict[str, object]:
+    """The ID-token claims of a signed-in account: a verified e-mail from the configured issuer."""
+    return {
+        "is_logged_in": True,
+        "iss": ISSUER,
+        "sub": f"subject-of-{email}",
+        "email": email,
+        "email_verified": True,
+        **extra,
+    }
+
+
 def signed_in(email: str | None, *, page: str | None = None) -> AppTest:
     """Run the app under a fake [auth] config, signed in as ``email`` (``None``: signed out)."""
     at = AppTest.from_file(page or APP, default_timeout=60)
     at.secrets = AUTH
-    at.user = {"email": email, "is_logged_in": True} if email else {"is_logged_in": False}
+    at.user = claims(email) if email else {"is_logged_in": False}
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def unescape(markdown: str) -> str:
+    """The text markdown escaped with ui.escape.md_text renders as (backslashes gone)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def texts(at: AppTest) -> str:
@@ -180,7 +201,7 @@ def open_pages(at: AppTest) -> set[str]:
 def test_each_role_sees_only_its_pages(people: Store, role: str) -> None:
     email = PEOPLE.get(role, UNKNOWN)
     at = signed_in(email)
-    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    sidebar = unescape(" ".join(c.value for c in at.sidebar.caption))
     assert f"Signed in as {email}" in sidebar
     assert "Single-user local mode" not in sidebar
     assert any(b.label == "Sign out" for b in at.sidebar.button)
@@ -260,7 +281,7 @@ def test_supervisor_assigns_a_role_on_the_access_page(people: Store) -> None:
     next(b for b in at.button if b.label == "Give this role").click()
     at.run()
     assert not at.exception
-    assert any("new.person@council.gov.uk is now partner" in s.value for s in at.success)
+    assert any("new.person@council.gov.uk is now partner" in unescape(s.value) for s in at.success)
     last = people.audit_log().iloc[-1]
     assert (last["action"], last["actor"]) == ("role", PEOPLE["supervisor"])
 
@@ -320,9 +341,195 @@ def test_team_sees_only_its_own_briefing(people: Store) -> None:
 
     set_role(people, PEOPLE["team"], "team", actor="test", team="Team C")
     at = signed_in(PEOPLE["team"])
-    assert any("no route for your team (Team C)" in i.value for i in at.info)
+    assert any("no route for your team (Team C)" in unescape(i.value) for i in at.info)
     assert not at.get("iframe") and not at.get("download_button")
 
     at = signed_in(PEOPLE["supervisor"])
     at.switch_page("views/briefings.py").run()
     assert at.selectbox[1].options == ["All teams", "Team A", "Team B"]
+
+
+# ------------------------------------------------------------------ seeded once, removal kept
+
+
+def test_a_seeded_role_removed_stays_removed_after_a_restart(store, tmp_path, monkeypatch) -> None:
+    toml = tmp_path / "settings.toml"
+    toml.write_text(
+        (PROJECT_ROOT / "data" / "settings.toml").read_text(encoding="utf-8")
+        + '\n[roles]\n"boss@force.police.uk" = "supervisor"\n"pc@force.police.uk" = "viewer"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BEATPLAN_SETTINGS", str(toml))
+    assert seed_roles(store) == 2
+    assert remove_role(store, "pc@force.police.uk", actor="boss@force.police.uk")
+    restarted = Store(store.url)  # a new server process opens the same database
+    assert seed_roles(restarted) == 0
+    assert get_role(restarted, "pc@force.police.uk") is None
+    assert get_role(restarted, "boss@force.police.uk") == "supervisor"
+    restarted.dispose()
+
+
+# ------------------------------------------------------------------ roles bound to an account
+
+
+def test_a_role_is_bound_to_the_first_verified_account(store: Store) -> None:
+    set_role(store, "sgt@force.police.uk", "supervisor", actor="x")
+    first = {"issuer": ISSUER, "email": "sgt@force.police.uk"}
+    assert account_assignment(store, subject="A", **first, email_verified=False) is None
+    got = account_assignment(store, subject="A", **first, email_verified=True)
+    assert got is not None and (got.role, got.subject, got.issuer) == ("supervisor", "A", ISSUER)
+    # Another account claiming the same verified address later gets nothing.
+    assert account_assignment(store, subject="B", **first, email_verified=True) is None
+    # The bound account keeps its role whatever e-mail it shows next time.
+    again = account_assignment(store, issuer=ISSUER, subject="A", email="new@force.police.uk")
+    assert again is not None and again.email == "sgt@force.police.uk"
+    assert account_assignment(store, issuer="https://other.example", subject="A") is None
+    log = store.audit_log().query("action == 'role'")
+    assert log["what"].str.contains("bound to their sign-in account").sum() == 1
+
+
+def test_an_account_id_grant_needs_no_email(store: Store) -> None:
+    set_role(
+        store,
+        "pc@force.police.uk",
+        "team",
+        actor="x",
+        team="Team B",
+        issuer=ISSUER,
+        subject="oid-123",
+    )
+    got = account_assignment(store, issuer=ISSUER, subject="oid-123")
+    assert got is not None and (got.role, got.team) == ("team", "Team B")
+    with pytest.raises(ValueError, match=r"already has a role as pc@force\.police\.uk"):
+        set_role(
+            store, "other@force.police.uk", "viewer", actor="x", issuer=ISSUER, subject="oid-123"
+        )
+    with pytest.raises(ValueError, match="needs both"):
+        set_role(store, "other@force.police.uk", "viewer", actor="x", subject="oid-9")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"email_verified": False},
+        {"email_verified": None},
+        {"email_verified": "false"},
+        {"iss": "https://accounts.attacker.example"},
+        {"iss": ""},
+        {"sub": ""},
+    ],
+    ids=["unverified", "no-claim", "false-string", "other-issuer", "no-issuer", "no-subject"],
+)
+def test_no_role_from_an_unverified_email_or_another_issuer(people: Store, extra: dict) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = AUTH
+    at.user = claims(PEOPLE["supervisor"], **extra)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "No access yet"
+    assert open_pages(at) == set()
+    assert not at.dataframe
+
+
+def test_entra_account_without_email_verified_signs_in_by_account_id(people: Store) -> None:
+    set_role(
+        people,
+        "pc.entra@force.police.uk",
+        "viewer",
+        actor="test",
+        issuer=ISSUER,
+        subject="oid-entra-1",
+    )
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = AUTH
+    at.user = {
+        "is_logged_in": True,
+        "iss": ISSUER,
+        "sub": "pairwise-x",
+        "oid": "oid-entra-1",
+        "preferred_username": "pc.entra@force.police.uk",
+    }
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Community summary"
+
+
+def test_the_no_access_page_shows_the_account_id(people: Store) -> None:
+    at = signed_in(UNKNOWN)
+    assert at.title[0].value == "No access yet"
+    assert [c.value for c in at.code] == [f"subject-of-{UNKNOWN}"]
+
+
+def test_a_store_from_before_accounts_gains_the_columns_and_keeps_roles(tmp_path) -> None:
+    from alembic import command
+
+    from geo.store import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    s = Store(url)
+    with s.engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0002")
+        conn.commit()
+        cols = {c["name"] for c in sa.inspect(conn).get_columns("roles")}
+        assert "subject" not in cols and "role_seeds" not in sa.inspect(conn).get_table_names()
+        conn.exec_driver_sql(
+            "INSERT INTO roles VALUES ('old@force.police.uk', 'viewer', NULL, "
+            "'2024-01-01 00:00:00', 'someone')"
+        )
+        conn.commit()
+    s.dispose()
+    s = Store(url)  # migrates to the head again
+    assert get_role(s, "old@force.police.uk") == "viewer"
+    assert (
+        account_assignment(
+            s, issuer=ISSUER, subject="S", email="old@force.police.uk", email_verified=True
+        )
+        is not None
+    )
+    s.dispose()
+
+
+# ------------------------------------------------------------------ accountable patrol records
+
+
+def _patrols(store: Store) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT team, recorded_by FROM patrol_logs"), conn)
+
+
+def _record_by_hand(at: AppTest, *, team: str | None) -> AppTest:
+    at.switch_page("views/tracking.py").run()
+    if team is not None:
+        at.text_input[0].set_value(team)
+    at.text_input[1].set_value("H01")
+    next(b for b in at.button if b.label == "Save patrol").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_team_user_cannot_log_patrols_for_another_team(people: Store) -> None:
+    from streamlit.testing.v1.errors import AppTestError
+
+    set_role(people, PEOPLE["team"], "team", actor="test", team="Team B")
+    at = signed_in(PEOPLE["team"])
+    at.switch_page("views/tracking.py").run()
+    team_box = at.text_input[0]
+    assert (team_box.label, team_box.value, team_box.disabled) == ("Team", "Team B", True)
+    with pytest.raises(AppTestError, match="disabled"):
+        team_box.set_value("Team A")  # and the page re-checks the team server-side
+    at = _record_by_hand(at, team=None)
+    assert [s.value for s in at.success] == ["Patrol recorded."]
+    logged = _patrols(people)
+    assert list(logged["team"]) == ["Team B"]
+    assert list(logged["recorded_by"]) == [PEOPLE["team"]]
+    last = people.audit_log().iloc[-1]
+    assert (last["action"], last["actor"]) == ("import", PEOPLE["team"])
+
+
+def test_the_supervisor_is_the_actor_of_a_patrol_record(people: Store) -> None:
+    at = _record_by_hand(signed_in(PEOPLE["supervisor"]), team="Team A")
+    assert [s.value for s in at.success] == ["Patrol recorded."]
+    assert _patrols(people).to_dict("records") == [
+        {"team": "Team A", "recorded_by": PEOPLE["supervisor"]}
+    ]

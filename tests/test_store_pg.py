@@ -19,6 +19,8 @@ from tests.test_store import _add, _reports
 pg_url = base.pg_url
 store_url = base.store_url
 store = base.store
+# The newest revision in migrations/versions (the test-only one goes on top of it).
+HEAD = max(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
 
 SECOND_REVISION = '''"""Test-only revision: a reviewed flag on reports, added by copying the table."""
 
@@ -26,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9999"
-down_revision = "0001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -76,7 +78,7 @@ def _version(store: Store) -> str:
 def _config_with_second_revision(tmp_path: Path, conn: sa.Connection) -> Config:
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "9999_reviewed.py").write_text(SECOND_REVISION)
+    (scripts / "versions" / "9999_reviewed.py").write_text(SECOND_REVISION.replace("{head}", HEAD))
     cfg = Config()
     cfg.set_main_option("script_location", str(scripts))
     cfg.attributes["connection"] = conn
@@ -84,9 +86,9 @@ def _config_with_second_revision(tmp_path: Path, conn: sa.Connection) -> Config:
 
 
 def test_new_store_is_at_the_head_revision(store):
-    assert _version(store) == migration_heads()[0] == "0001"
+    assert _version(store) == migration_heads()[0] == HEAD
     Store(store.url).dispose()  # a second open finds the schema current
-    assert _version(store) == "0001"
+    assert _version(store) == HEAD
 
 
 def test_upgrade_and_downgrade_of_a_later_revision_keep_every_row(store, tmp_path):
@@ -104,11 +106,11 @@ def test_upgrade_and_downgrade_of_a_later_revision_keep_every_row(store, tmp_pat
 
     with store.engine.connect() as conn:
         cfg = _config_with_second_revision(tmp_path / "again", conn)
-        command.downgrade(cfg, "0001")
+        command.downgrade(cfg, HEAD)
         command.upgrade(cfg, "head")
-        command.downgrade(cfg, "0001")
+        command.downgrade(cfg, HEAD)
         conn.commit()
-    assert _version(store) == "0001"
+    assert _version(store) == HEAD
     _assert_same(before, _snapshot(store))
     # Still a working store afterwards: the audit log is still append-only.
     reopened = Store(store.url)
@@ -127,7 +129,7 @@ def test_store_made_before_migrations_is_adopted_with_its_data(store_url):
         conn.execute(metadata.tables["reports"].insert(), rows)
     legacy.dispose()
     store = Store(store_url)
-    assert _version(store) == "0001"
+    assert _version(store) == HEAD
     assert set(store.reports()["report_id"]) == set(frame["report_id"])
     store.audit("export", "x.csv")
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
 from geo.privacy import neutralise_cells
-from geo.roles import ROLE_DESCRIPTIONS, get_assignment, seed_roles
+from geo.roles import ROLE_DESCRIPTIONS, account_assignment, seed_roles
 from geo.store import Store
 from geo.store import current_user as os_user
 from ui.escape import md_text
@@ -56,6 +61,13 @@ PAGE_TITLES: dict[str, str] = {
 }
 
 LOCAL_MODE_NOTE = "Single-user local mode: no sign-in is configured."
+README_HINT = "See 'Sign-in and roles' in the README."
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+SIGN_IN_KEYS = frozenset({"redirect_uri", "cookie_secret", *PROVIDER_KEYS})
+METADATA_SUFFIX = "/.well-known/openid-configuration"
+MIN_COOKIE_SECRET = 32
+# Headers a reverse proxy adds: in local mode the request must come straight from this computer.
+FORWARD_HEADERS = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,9 @@ class User:
         For the ``team`` role, the patrol team they brief.
     local
         Whether this is single-user local mode (no sign-in configured).
+    account
+        The sign-in account's immutable id (``oid`` or ``sub``), shown to someone without a
+        role so a supervisor can grant one to it.
     """
 
     email: str
@@ -81,6 +96,7 @@ class User:
     role: str | None
     team: str | None = None
     local: bool = False
+    account: str | None = None
 
     def can_open(self, page: str) -> bool:
         """Whether the user's role may open ``page`` (a key of :data:`PAGE_ACCESS`)."""
@@ -96,24 +112,169 @@ class User:
         return self.role in REPORT_LEVEL
 
 
-def _auth_section() -> Mapping[str, Any]:
+class AuthConfigError(ValueError):
+    """The sign-in settings are broken: the app must not start (it would fail open)."""
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """A checked ``[auth]`` section.
+
+    Attributes
+    ----------
+    issuers
+        Provider name (``None`` for a flat ``[auth]`` section) to the issuer its ID tokens
+        must carry (``server_metadata_url`` without ``/.well-known/openid-configuration``).
+    """
+
+    issuers: dict[str | None, str]
+
+    @property
+    def provider(self) -> str | None:
+        """The provider :func:`st.login` is called with (the first configured)."""
+        return next(iter(self.issuers))
+
+
+def _secrets_problem(path: Path) -> str | None:
+    """Say what is wrong with one secrets file on disk (``None``: absent or valid TOML)."""
     try:
-        if not st.secrets.load_if_toml_exists():
-            return {}
-        section = st.secrets.get("auth")
-    except Exception:  # unreadable secrets: behave as if none were given
-        return {}
-    return section if isinstance(section, Mapping) else {}
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"The secrets file {path} cannot be read ({type(exc).__name__})"
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return f"The secrets file {path} is not valid TOML ({exc})"
+    return None
+
+
+def _check_provider(name: str | None, spec: Mapping[str, Any]) -> str:
+    """Check one provider's keys; return the issuer its tokens must carry."""
+    where = "[auth]" if name is None else f"[auth.{name}]"
+    missing = [k for k in PROVIDER_KEYS if not str(spec.get(k) or "").strip()]
+    if missing:
+        msg = f"{where} in the secrets file is missing {', '.join(missing)}"
+        raise AuthConfigError(msg)
+    url = str(spec["server_metadata_url"]).strip()
+    host = urlsplit(url).hostname
+    secure = url.startswith("https://") or (url.startswith("http://") and is_loopback(host))
+    if not secure or not url.endswith(METADATA_SUFFIX):
+        msg = (
+            f"{where} server_metadata_url must be the https:// address of your identity "
+            f"provider's {METADATA_SUFFIX} (e.g. https://login.microsoftonline.com/<tenant "
+            f"id>/v2.0{METADATA_SUFFIX}: a tenant's own address, not /common)"
+        )
+        raise AuthConfigError(msg)
+    return url.removesuffix(METADATA_SUFFIX)
+
+
+def check_auth(secrets: Mapping[str, Any]) -> AuthConfig | None:
+    """Check the ``[auth]`` section of the secrets; ``None`` when there is none.
+
+    Parameters
+    ----------
+    secrets
+        Every secret, as Streamlit loaded them.
+
+    Returns
+    -------
+    AuthConfig or None
+
+    Raises
+    ------
+    AuthConfigError
+        For a section that is not a table, misses a required key, has a short
+        ``cookie_secret`` or an insecure metadata address, or sign-in keys outside ``[auth]``.
+    """
+    for key, value in secrets.items():
+        stray = key in SIGN_IN_KEYS or (
+            key != "auth" and isinstance(value, Mapping) and bool(SIGN_IN_KEYS & set(value))
+        )
+        if stray:
+            msg = f"The secrets file has sign-in settings outside [auth] ({key}); move them"
+            raise AuthConfigError(msg)
+    section = secrets.get("auth")
+    if section is None:
+        return None
+    if not isinstance(section, Mapping) or not section:
+        msg = "The [auth] section of the secrets file is empty or not a table"
+        raise AuthConfigError(msg)
+    missing = [k for k in ("redirect_uri", "cookie_secret") if not str(section.get(k) or "")]
+    if missing:
+        msg = f"[auth] in the secrets file is missing {', '.join(missing)}"
+        raise AuthConfigError(msg)
+    redirect = str(section["redirect_uri"]).strip()
+    if not redirect.startswith(("https://", "http://")) or not redirect.endswith("/oauth2callback"):
+        msg = "[auth] redirect_uri must be this app's address followed by /oauth2callback"
+        raise AuthConfigError(msg)
+    if len(str(section["cookie_secret"])) < MIN_COOKIE_SECRET:
+        msg = (
+            f"[auth] cookie_secret must be a random string of at least {MIN_COOKIE_SECRET} "
+            'characters (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+        raise AuthConfigError(msg)
+    issuers: dict[str | None, str] = {}
+    if any(k in section for k in PROVIDER_KEYS):
+        issuers[None] = _check_provider(None, section)
+    for name, spec in section.items():
+        if isinstance(spec, Mapping):
+            issuers[str(name)] = _check_provider(str(name), spec)
+    if not issuers:
+        msg = f"[auth] names no identity provider: add {', '.join(PROVIDER_KEYS)}"
+        raise AuthConfigError(msg)
+    if importlib.util.find_spec("authlib") is None:
+        msg = "Sign-in is configured but Authlib is not installed; run make install"
+        raise AuthConfigError(msg)
+    return AuthConfig(issuers=issuers)
+
+
+def auth_settings() -> AuthConfig | None:
+    """Read and check the sign-in settings; ``None`` when no ``[auth]`` is configured.
+
+    Streamlit treats a secrets file it cannot parse as absent; this does not: each
+    secrets file on disk must be readable valid TOML, and an ``[auth]`` section complete.
+
+    Returns
+    -------
+    AuthConfig or None
+
+    Raises
+    ------
+    AuthConfigError
+        When the secrets or the ``[auth]`` section are broken (the app must stop).
+    """
+    found = False
+    for name in st.get_option("secrets.files") or ():
+        path = Path(str(name))
+        if path.suffix != ".toml":  # a folder of secrets (Kubernetes): Streamlit reads it
+            found = found or path.is_dir()
+            continue
+        problem = _secrets_problem(path)
+        if problem:
+            raise AuthConfigError(problem)
+        found = found or path.is_file()
+    loaded = st.secrets.load_if_toml_exists()
+    if found and not loaded:
+        msg = "Streamlit could not load the secrets file"
+        raise AuthConfigError(msg)
+    return check_auth(st.secrets.to_dict() if loaded else {})
 
 
 def auth_configured() -> bool:
-    """Whether an ``[auth]`` section is in ``.streamlit/secrets.toml`` (sign-in is required).
+    """Whether a valid ``[auth]`` section is configured (sign-in is required).
 
     Returns
     -------
     bool
+
+    Raises
+    ------
+    AuthConfigError
+        When the sign-in settings are broken.
     """
-    return bool(_auth_section())
+    return auth_settings() is not None
 
 
 def login_provider() -> str | None:
@@ -123,11 +284,92 @@ def login_provider() -> str | None:
     -------
     str or None
     """
-    section = _auth_section()
-    if "client_id" in section:
+    config = auth_settings()
+    return config.provider if config else None
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a host name or address is this computer only (``localhost``, 127/8, ``::1``).
+
+    Parameters
+    ----------
+    host
+        A host name or IP address (IPv6 may be in brackets); empty means every interface.
+
+    Returns
+    -------
+    bool
+    """
+    host = str(host or "").strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _request_host(headers: Mapping[str, str]) -> str | None:
+    """The host name of the ``Host`` header (without its port), or ``None``."""
+    raw = str(headers.get("Host") or headers.get("host") or "").strip()
+    if not raw:
         return None
-    named = [k for k, v in section.items() if isinstance(v, Mapping) and "client_id" in v]
-    return named[0] if named else None
+    return urlsplit(f"//{raw}").hostname or raw
+
+
+def startup_problem(
+    *, address: str | None = None, headers: Mapping[str, str] | None = None
+) -> str | None:
+    """Say why the app must not start for this request, or ``None`` when it may.
+
+    It must not when the sign-in settings are broken, or when no sign-in is configured
+    (everyone would be the local supervisor) and the server listens beyond this computer
+    or the request came from elsewhere (another host name, or through a proxy).
+
+    Parameters
+    ----------
+    address
+        The ``server.address`` Streamlit listens on; by default the configured one.
+    headers
+        The request's headers; by default this session's.
+
+    Returns
+    -------
+    str or None
+        A plain message for the page.
+    """
+    try:
+        config = auth_settings()
+    except AuthConfigError as exc:
+        return (
+            f"Beatplan has stopped: {exc}. Nothing is shown until whoever runs Beatplan "
+            f"fixes .streamlit/secrets.toml and restarts it. {README_HINT}"
+        )
+    if config is not None:
+        return None
+    address = st.get_option("server.address") if address is None else address
+    if not is_loopback(address):
+        where = address or "every network interface"
+        return (
+            f"Beatplan has stopped: it is listening on {where} but no sign-in is configured, "
+            "so anyone who can reach this computer would be a supervisor. Set "
+            'server.address = "127.0.0.1" in .streamlit/config.toml, or configure sign-in '
+            f"(an [auth] section in .streamlit/secrets.toml). {README_HINT}"
+        )
+    if headers is None:
+        try:
+            headers = dict(st.context.headers or {})
+        except Exception:  # no request context (bare script run)
+            headers = {}
+    proxied = any(h.lower() in FORWARD_HEADERS for h in headers)
+    host = _request_host(headers)
+    if proxied or (host is not None and not is_loopback(host)):
+        return (
+            "Beatplan has stopped: this page was reached from another computer (through "
+            "a proxy or by a network address) and no sign-in is configured. Open it on "
+            f"this computer at http://127.0.0.1, or configure sign-in. {README_HINT}"
+        )
+    return None
 
 
 @st.cache_resource(show_spinner=False)
@@ -136,37 +378,57 @@ def _seeded(url: str) -> int:
     return seed_roles(get_store())
 
 
+def _claim(name: str) -> str:
+    return str(st.user.get(name) or "").strip()
+
+
 def signed_in_user() -> User | None:
     """Return the user of this session, or ``None`` when sign-in is required and not done.
 
     In single-user local mode (no ``[auth]`` secrets) the user is the local supervisor,
-    named after the OS account. Otherwise the e-mail address comes from the identity
-    provider (``email``, or Entra ID's ``preferred_username``) and the role from the
-    ``roles`` table.
+    named ``user@host`` after the OS account. Otherwise the role is found by the account's
+    issuer (which must be a configured provider's) and immutable subject (``oid`` or
+    ``sub``); a role granted by e-mail is bound to the account on first sign-in when the
+    provider says the address is verified.
 
     Returns
     -------
     User or None
+
+    Raises
+    ------
+    AuthConfigError
+        When the sign-in settings are broken (the app stops before this is called).
     """
-    if not auth_configured():
+    config = auth_settings()
+    if config is None:
         name = os_user()
         return User(email=name, name=name, role="supervisor", local=True)
     # st.user.is_logged_in raises under AppTest; .get works everywhere.
     if not st.user.get("is_logged_in", False):
         return None
-    email = str(st.user.get("email") or st.user.get("preferred_username") or "").strip().lower()
-    name = str(st.user.get("name") or email)
+    label = (_claim("email") or _claim("preferred_username")).lower()
+    issuer, subject = _claim("iss"), _claim("oid") or _claim("sub")
     store = get_store()
     try:
         _seeded(store.url)
     except ValueError as exc:
         st.warning(md_text(f"The [roles] table in the settings file was not used: {exc}"))
-    found = get_assignment(store, email)
+    found = None
+    if issuer in config.issuers.values() and subject:
+        found = account_assignment(
+            store,
+            issuer=issuer,
+            subject=subject,
+            email=_claim("email"),
+            email_verified=st.user.get("email_verified"),
+        )
     return User(
-        email=email,
-        name=name,
+        email=found.email if found else label or "unknown account",
+        name=_claim("name") or label,
         role=found.role if found else None,
         team=found.team if found else None,
+        account=subject or None,
     )
 
 
@@ -194,6 +456,12 @@ def no_role_page() -> None:
         f"You are signed in as {who}, but you have no Beatplan role yet. Ask a supervisor "
         "to give you one on the Access page."
     )
+    if user is not None and user.account:
+        st.caption(
+            "If your identity provider does not confirm e-mail addresses (e.g. Microsoft "
+            "Entra ID), the supervisor also needs your account id:"
+        )
+        st.code(user.account, language=None)
 
 
 def sidebar_account(user: User) -> None:
@@ -227,6 +495,10 @@ def require(page: str) -> User:
     -------
     User
     """
+    problem = startup_problem()
+    if problem:
+        st.error(md_text(problem))
+        st.stop()
     user = signed_in_user()
     title = PAGE_TITLES.get(page, page)
     if user is None:
@@ -262,6 +534,43 @@ def visible_pages(user: User | None) -> list[str]:
     if user is None:
         return []
     return [p for p in PAGE_ACCESS if user.can_open(p)]
+
+
+def patrol_team(user: User, team: str | None) -> str:
+    """Return the team a user may record a patrol for, or raise a plain error.
+
+    A ``team`` user records patrols only for their own team; other roles that may open the
+    Tracking page record for any team.
+
+    Parameters
+    ----------
+    user
+        The session's user.
+    team
+        The team chosen or typed on the page.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        When a team user names another team, has no team, or no team is given.
+    """
+    chosen = str(team or "").strip()
+    if user.role == "team":
+        if not user.team:
+            msg = "Your role has no team yet; ask a supervisor to set it on the Access page."
+            raise ValueError(msg)
+        if chosen and chosen != user.team:
+            msg = f"You can record patrols only for your own team ({user.team})."
+            raise ValueError(msg)
+        return user.team
+    if not chosen:
+        msg = "Name the team that patrolled."
+        raise ValueError(msg)
+    return chosen
 
 
 def audit_csv(store: Store, table: pd.DataFrame, *, actor: str) -> bytes:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.roles import ROLE_DESCRIPTIONS, ROLES, list_roles, remove_role, set_role
-from ui.auth import require
+from ui.auth import auth_settings, require
 from ui.escape import md_text
 from ui.state import get_store
 
@@ -28,26 +28,44 @@ st.dataframe(
 )
 
 store = get_store()
+config = auth_settings()
+issuers = config.issuers if config else {}
 with st.form("set_role", clear_on_submit=True):
     c1, c2, c3 = st.columns([3, 2, 2])
     email = c1.text_input("E-mail address", placeholder="name@force.police.uk")
     role = c2.selectbox("Role", ROLES)
     team = c3.text_input("Team (team role only)", placeholder="Foot patrol")
+    a1, a2 = st.columns([3, 4])
+    account = a1.text_input(
+        "Account id (optional)",
+        disabled=not issuers,
+        help="Needed when the identity provider does not confirm e-mail addresses (e.g. "
+        "Microsoft Entra ID): the person sees their account id on the No access page. "
+        "Otherwise the role is bound to their account the first time they sign in.",
+    )
+    provider = (
+        a2.selectbox("Identity provider", list(issuers), format_func=lambda p: p or "default")
+        if len(issuers) > 1
+        else next(iter(issuers), None)
+    )
     if st.form_submit_button("Give this role", type="primary"):
+        bind = {"issuer": issuers[provider], "subject": account} if account.strip() else {}
         try:
-            done = set_role(store, email, role, actor=user.email, team=team or None)
+            done = set_role(store, email, role, actor=user.email, team=team or None, **bind)
             st.success(md_text(f"{done.email} is now {done.role}."))
         except ValueError as exc:
-            st.error(md_text(exc))
+            st.error(md_text(str(exc)))
 
 people = list_roles(store)
 st.subheader("People with a role")
 if people.empty:
     st.caption("Nobody yet.")
     st.stop()
+people["linked"] = people["subject"].notna().map({True: "yes", False: "at first sign-in"})
 st.dataframe(
-    people.rename(
+    people[["email", "role", "team", "linked", "updated_at", "updated_by"]].rename(
         columns={
+            "linked": "Account",
             "email": "E-mail",
             "role": "Role",
             "team": "Team",

@@ -24,7 +24,7 @@ from planning.tracking import (
     save_visits,
     synthetic_track,
 )
-from ui.auth import require
+from ui.auth import patrol_team, require
 from ui.escape import md_text
 from ui.maps import add_outlines, add_street_network, base_map, text_tooltip, tile_options
 from ui.state import get_network, get_settings, get_store, synthetic_banner
@@ -180,8 +180,16 @@ else:
                 try:
                     n_saved = 0
                     for name, grp in visits.groupby("track", sort=False):
-                        n_saved += save_visits(store, grp, team=team, source_file=str(name))
+                        n_saved += save_visits(
+                            store,
+                            grp,
+                            team=patrol_team(user, team),
+                            source_file=str(name),
+                            actor=user.email,
+                        )
                     st.success(f"Saved {n_saved} visit(s); the track itself is not kept.")
+                except ValueError as exc:
+                    st.error(md_text(exc))
                 except Exception:
                     st.error("Could not save the visits to the database; try again.")
 
@@ -189,7 +197,10 @@ st.subheader("Record a patrol by hand")
 with st.form("manual_log", clear_on_submit=True):
     f1, f2, f3, f4 = st.columns(4)
     team_names = [r.team.name for r in plan.routes] if plan is not None else []
-    m_team = f1.text_input("Team", value=team_names[0] if team_names else "")
+    if user.role == "team":  # a team records patrols only for its own team
+        m_team = f1.text_input("Team", value=user.team or "", disabled=True)
+    else:
+        m_team = f1.text_input("Team", value=team_names[0] if team_names else "")
     m_date = f2.date_input("Date", value=plan.date if plan is not None else date.today())
     if hot is not None and len(hot):
         options = dict(zip(hot["hotspot_id"].astype(str), hot["label"].astype(str), strict=True))
@@ -201,7 +212,14 @@ with st.form("manual_log", clear_on_submit=True):
     m_min = f4.number_input("Minutes", min_value=1, max_value=720, value=15, step=5)
     if st.form_submit_button("Save patrol"):
         try:
-            log_patrol(store, team=m_team, date=m_date, hotspot_id=m_hot, minutes=m_min)
+            log_patrol(
+                store,
+                team=patrol_team(user, m_team),
+                date=m_date,
+                hotspot_id=m_hot,
+                minutes=m_min,
+                actor=user.email,
+            )
             st.success("Patrol recorded.")
         except ValueError as exc:
             st.error(md_text(exc))
