@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import zipfile
+from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import pytest
 
+from geo.errors import ReportFileError
+from geo.reports import read_reports
 from planning.teams import MAX_TEAMS, teams_from_dict
 
 DAY = date(2024, 3, 1)
@@ -77,3 +85,130 @@ def test_gpx_with_no_valid_position_is_refused_plainly():
 
     with pytest.raises(ValueError, match="no track point with a valid position"):
         read_tracks([("t.gpx", _gpx([("95", "500"), ("nan", "nan")]))])
+
+
+# ----------------------------------------------------------------------------- partner files
+
+
+def _limited(**general):
+    from geo.settings import load_settings
+
+    base = load_settings()
+    return replace(base, general={**base.general, **general})
+
+
+def _xlsx(frame, *, sheets: int = 1) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for k in range(sheets):
+            frame.to_excel(xw, sheet_name=f"S{k}", index=False)
+    return buf.getvalue()
+
+
+def _same_part_workbook(n_sheets: int) -> bytes:
+    """A workbook whose sheets all point at the first sheet's part (as in the finding)."""
+    frame = pd.DataFrame(
+        {"date": ["2024-01-05"], "category": ["asb"], "lat": [53.74], "lon": [-0.35]}
+    )
+    src = zipfile.ZipFile(io.BytesIO(_xlsx(frame)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                text = data.decode()
+                sheet = re.search(r"<sheet [^>]*/>", text).group(0)
+                copies = "".join(
+                    sheet.replace('name="S0"', f'name="S{k}"').replace(
+                        'sheetId="1"', f'sheetId="{k + 1}"'
+                    )
+                    for k in range(n_sheets)
+                )
+                data = text.replace(sheet, copies).encode()
+            zf.writestr(info, data)
+    return out.getvalue()
+
+
+def test_xlsx_reads_the_first_sheet_only():
+    r = read_reports(_same_part_workbook(300), file_name="w.xlsx", source="council")
+    assert len(r.reports) == 1
+    assert any("299 other sheet(s) not opened" in n for n in r.notes)
+
+
+def _padded_workbook(pad: int) -> bytes:
+    """A one-row workbook whose sheet XML carries ``pad`` spaces: tiny packed, huge opened."""
+    frame = pd.DataFrame(
+        {"date": ["2024-01-05"], "category": ["asb"], "lat": [53.74], "lon": [-0.35]}
+    )
+    src = zipfile.ZipFile(io.BytesIO(_xlsx(frame)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * pad)
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_xlsx_bomb_is_refused_before_parsing():
+    data = _padded_workbook(20_000_000)
+    assert len(data) < 100_000  # 20 MB of XML packed into a few kilobytes
+    with pytest.raises(ReportFileError, match="packed far tighter"):
+        read_reports(data, file_name="w.xlsx")
+    with pytest.raises(ReportFileError, match="expands to"):
+        read_reports(data, file_name="w.xlsx", settings=_limited(max_xlsx_uncompressed_mb=10))
+    # The same sheet without the padding reads.
+    assert len(read_reports(_padded_workbook(0), file_name="w.xlsx").reports) == 1
+
+
+def test_xlsx_over_the_row_and_column_caps_is_refused():
+    frame = pd.DataFrame(
+        {"date": ["2024-01-05"] * 30, "category": "asb", "lat": 53.74, "lon": -0.35}
+    )
+    with pytest.raises(ReportFileError, match="more than 20 rows"):
+        read_reports(_xlsx(frame), file_name="w.xlsx", settings=_limited(max_rows=20))
+    wide = frame.assign(**{f"c{k}": "x" for k in range(10)})
+    with pytest.raises(ReportFileError, match="14 columns, over the limit of 8"):
+        read_reports(_xlsx(wide), file_name="w.xlsx", settings=_limited(max_columns=8))
+
+
+def test_csv_with_too_many_columns_is_refused_before_parsing():
+    header = "date,category,lat,lon," + ",".join(f"c{k}" for k in range(600))
+    row = "2024-01-05,asb,53.74,-0.35," + ",".join("x" for _ in range(600))
+    with pytest.raises(ReportFileError, match="604 columns, over the limit of 500"):
+        read_reports(f"{header}\n{row}\n".encode(), file_name="wide.csv")
+
+
+def test_csv_with_too_many_rows_is_refused():
+    rows = "".join("2024-01-05,asb,53.74,-0.35\n" for _ in range(50))
+    with pytest.raises(ReportFileError, match="more than 40 rows"):
+        read_reports(
+            ("date,category,lat,lon\n" + rows).encode(),
+            file_name="a.csv",
+            settings=_limited(max_rows=40),
+        )
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_deeply_nested_geojson_gives_a_plain_error(depth):
+    doc = (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+        '{"type": "Point", "coordinates": [-0.35, 53.74]}, "properties": {"x": '
+        + "[" * depth
+        + "]" * depth
+        + "}}]}"
+    )
+    with pytest.raises(ReportFileError, match="nested more than"):
+        read_reports(doc.encode(), file_name="deep.geojson")
+
+
+def test_brackets_inside_geojson_text_do_not_count_as_nesting():
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-0.35, 53.74]},
+        "properties": {"date": "2024-01-05", "category": "asb", "note": '[[[[\\"' * 40},
+    }
+    doc = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    r = read_reports(doc.encode(), file_name="ok.geojson", source="council")
+    assert len(r.reports) == 1
