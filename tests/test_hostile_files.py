@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
+import stat
 import zipfile
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -212,3 +215,82 @@ def test_brackets_inside_geojson_text_do_not_count_as_nesting():
     doc = json.dumps({"type": "FeatureCollection", "features": [feature]})
     r = read_reports(doc.encode(), file_name="ok.geojson", source="council")
     assert len(r.reports) == 1
+
+
+# ----------------------------------------------------------------------------- purge means gone
+
+
+class _Names:
+    """A street network reduced to its names (every report off-network)."""
+
+    def __init__(self, names):
+        self.segments = pd.DataFrame({"name": names})
+
+    def snap(self, lon, lat, *, max_distance_m=50.0):
+        return np.full(len(lon), -1, dtype=np.int64), np.full(len(lon), np.inf)
+
+
+def _import(store, rows: str, **kw):
+    from geo.ingest import import_file
+
+    text = "date,category,lat,lon,location\n" + rows
+    return import_file(
+        text.encode(),
+        file_name="p.csv",
+        store=store,
+        network=_Names(["Hessle Road", "Anlaby Road"]),
+        **kw,
+    )
+
+
+def test_purge_leaves_no_trace_in_the_sqlite_file_or_its_wal(tmp_path):
+    import sqlalchemy as sa
+
+    from geo.store import Store
+
+    db = tmp_path / "gone.db"
+    store = Store(f"sqlite:///{db}")
+    _import(
+        store,
+        "2020-01-05,asb,53.744,-0.356,Hessle Road\n2020-01-06,asb,53.744,-0.356,Hessle Road\n",
+    )
+    _import(store, "2024-06-05,asb,53.744,-0.356,Anlaby Road\n")
+    # The app holds its own connection to the same file all the while.
+    app = sa.create_engine(f"sqlite:///{db}")
+    with app.connect() as held:
+        assert held.exec_driver_sql("SELECT count(*) FROM reports").scalar() == 3
+        held.commit()
+        out = store.purge(older_than_months=13, now=datetime(2024, 12, 1))
+        assert out["purged"] == 2 and out["scrubbed"] is True
+        blob = b"".join(p.read_bytes() for p in tmp_path.glob("gone.db*"))
+        assert b"Anlaby Road" in blob
+        assert b"Hessle Road" not in blob
+    app.dispose()
+    store.dispose()
+
+
+def test_rejects_live_under_the_data_folder_owner_only_and_go_with_their_import(tmp_path, store):
+    from geo.ingest import delete_import
+
+    summary = _import(
+        store, "2024-06-05,asb,53.744,-0.356,Anlaby Road\n2024-06-05,asb,north,-0.356,x\n"
+    )
+    path = Path(summary.rejects_file)
+    assert path.parent == tmp_path / "rejects"  # BEATPLAN_DATA is tmp_path in the tests
+    assert path.name == f"{summary.batch_id}-rejected.csv"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    out = delete_import(store, summary.batch_id, actor="tester")
+    assert out["reports"] == 1 and out["rejects_files"] == 1
+    assert not path.exists() and store.count_reports() == 0
+    assert store.batches().empty
+    assert store.audit_log()["action"].iloc[-1] == "delete"
+    with pytest.raises(ValueError, match="No import has batch id"):
+        store.delete_batch(summary.batch_id)
+
+
+def test_purge_deletes_rejects_files_of_old_imports(tmp_path, store):
+    summary = _import(store, "2024-06-05,asb,north,-0.356,x\n")
+    path = Path(summary.rejects_file)
+    assert path.is_file()
+    out = store.purge(older_than_months=1, now=datetime.now() + timedelta(days=90))
+    assert out["rejects_files"] == 1 and not path.exists()
