@@ -161,6 +161,7 @@ def test_a_broken_secrets_file_stops_startup(option, tmp_path: Path) -> None:
     option("secrets.files", [str(bad)])
     problem = startup_problem(address="127.0.0.1", headers={})
     assert problem and "is not valid TOML" in problem and "has stopped" in problem
+    assert str(tmp_path) not in problem  # a visitor is not told where the server keeps it
 
 
 def test_the_project_listens_on_loopback_only() -> None:
@@ -268,3 +269,21 @@ def test_the_cli_records_the_os_account_and_host(tmp_path: Path, monkeypatch, ca
     assert set(store.audit_log()["actor"]) == {expected}
     assert set(store.batches()["imported_by"]) == {expected}
     store.dispose()
+
+
+# ------------------------------------------------------------------ the upload limit
+
+
+def test_the_upload_limit_message_gives_the_setting_in_mb(tmp_path: Path, settings) -> None:
+    """200 MB in settings is 200 x 1024 x 1024 bytes; the message used to say 210 MB."""
+    import dataclasses
+
+    from geo.reports import ReportFileError, read_reports
+
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:  # a sparse file: nothing is written or read
+        fh.truncate(201 * 1024 * 1024)
+    chosen = dataclasses.replace(settings, general={**settings.general, "max_upload_mb": 200})
+    with pytest.raises(ReportFileError) as info:
+        read_reports(big, settings=chosen)
+    assert "big.csv is 201 MB, over the 200 MB limit" in str(info.value)

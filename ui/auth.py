@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from geo.store import Store
 from geo.store import current_user as os_user
 from ui.escape import md_text
 from ui.state import get_store
+
+_log = logging.getLogger(__name__)
 
 # Which roles may open each page (keys are the views/ file names).
 PAGE_ACCESS: dict[str, frozenset[str]] = {
@@ -42,6 +45,7 @@ EXPORT_ACCESS: dict[str, frozenset[str]] = {
     "briefing": frozenset({"supervisor", "team"}),
     "community_summary": frozenset({"supervisor", "partner", "viewer"}),
     "audit_log": frozenset({"supervisor", "auditor"}),
+    "hotspots": frozenset({"supervisor"}),
 }
 
 # Roles that may see report-level data (single reports, rejected rows).
@@ -136,18 +140,27 @@ class AuthConfig:
 
 
 def _secrets_problem(path: Path) -> str | None:
-    """Say what is wrong with one secrets file on disk (``None``: absent or valid TOML)."""
+    """Say what is wrong with one secrets file on disk (``None``: absent or valid TOML).
+
+    The page names the file by its folder and name only (no server path for a visitor);
+    the server log has the full path.
+    """
+    short = f"{path.parent.name}/{path.name}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        return f"The secrets file {path} cannot be read ({type(exc).__name__})"
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return f"The secrets file {path} is not valid TOML ({exc})"
-    return None
+        problem = f"The secrets file {short} cannot be read ({type(exc).__name__})"
+    else:
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            problem = f"The secrets file {short} is not valid TOML ({exc})"
+        else:
+            return None
+    _log.error("Beatplan stopped: %s (%s)", problem, path)
+    return problem
 
 
 def _check_provider(name: str | None, spec: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.errors import BeatplanError
 from geo.ingest import ImportSummary, import_file, rejects_csv
+from geo.settings import Settings
 from ui.auth import require
 from ui.escape import md_text
 from ui.state import SOURCES, get_network, get_settings, get_store, synthetic_banner
@@ -38,11 +39,18 @@ synthetic_banner()
 store = get_store()
 settings = get_settings()
 
+
+def upload_limit_mb(chosen: Settings) -> int:
+    """The upload limit in MB: the smaller of the settings' and Streamlit's own (both 1024²)."""
+    ours = float(chosen.general.get("max_upload_mb", 200))
+    return int(min(ours, float(st.get_option("server.maxUploadSize"))))
+
+
 with st.form("import_form", clear_on_submit=False):
     upload = st.file_uploader(
         "Partner file",
         type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
-        help=f"Up to {settings.general.get('max_upload_mb', 200)} MB.",
+        help=f"Up to {upload_limit_mb(settings)} MB.",
     )
     source = st.selectbox(
         "Supplied by",

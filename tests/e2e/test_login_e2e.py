@@ -79,3 +79,37 @@ def test_signed_out_page_reveals_no_data(
         page.wait_for_timeout(500)
         save_screenshot(page, "login_signed_out")
     request_recorder.assert_local()
+
+
+def test_a_broken_secrets_file_stops_the_app(
+    page, e2e_env: dict[str, str], request_recorder: RequestRecorder, tmp_path: Path
+) -> None:
+    """One typo in secrets.toml: Streamlit treats the file as absent, Beatplan stops instead."""
+    store = Store(e2e_env["BEATPLAN_DB"])
+    import_file(SEED, file_name=SEED_NAME, store=store, settings=load_settings())
+    store.dispose()
+    work = _fake_auth_dir(tmp_path, 8501)
+    secrets = work / ".streamlit" / "secrets.toml"
+    # The closing quote of client_id is missing: the whole file no longer parses.
+    secrets.write_text(
+        secrets.read_text(encoding="utf-8").replace('"beatplan-e2e"', '"beatplan-e2e'),
+        encoding="utf-8",
+    )
+    server = StreamlitServer(APP, env=e2e_env, cwd=work)
+    server.log_path = tmp_path / "broken-secrets.log"
+    with server:
+        page.set_viewport_size({"width": 1200, "height": 800})
+        for path in ("", "/data", "/access"):
+            page.goto(f"{server.url}{path}")
+            wait_for_app(page)
+            alert = page.locator('[data-testid="stAlert"]')
+            alert.first.wait_for(state="visible", timeout=30_000)
+            body = page.locator('[data-testid="stApp"]').inner_text()
+            assert "Beatplan has stopped" in body and "secrets" in body, path
+            for secret in (SEED_NAME, "Secret Lane", "Single-user local mode", "Sign out"):
+                assert secret not in body, (path, secret)
+            assert page.locator('[data-testid="stDataFrame"]').count() == 0
+            assert page.locator('[data-testid="stButton"]').count() == 0
+            assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+        save_screenshot(page, "login_broken_secrets")
+    request_recorder.assert_local()
