@@ -10,12 +10,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.settings import DATA_DIR, Settings, load_settings
 from geo.store import Store
 from geo.streets import StreetNetwork
 
 NETWORK_FILE = "network.gpkg"
+#: Street segments shorter than this (metres) are dropped before a network is installed.
+MIN_SEGMENT_M = 0.5
 
 
 def network_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -83,6 +86,85 @@ def resnap_reports(
     return {"reports": len(reports), "snapped": snapped, "off_network": len(reports) - snapped}
 
 
+def validate_network(
+    network: StreetNetwork, *, sample: int = 500, seed: int = 0
+) -> tuple[StreetNetwork, list[str]]:
+    """Check a street network before it replaces the current one.
+
+    Segments shorter than :data:`MIN_SEGMENT_M` (zero-length or degenerate lines, which
+    break snapping) are dropped; then the midpoints of a sample of segments are snapped,
+    and each must land on the network, so a network that cannot snap is never installed.
+
+    Parameters
+    ----------
+    network
+        The loaded street network.
+    sample
+        How many segments' midpoints to snap.
+    seed
+        Seed for the sample.
+
+    Returns
+    -------
+    (network, notes)
+        The network (a copy without the dropped segments, if any) and plain-English notes.
+
+    Raises
+    ------
+    ValueError
+        When no usable segment is left or the sample does not snap.
+    """
+    notes: list[str] = []
+    seg = network.segments
+    metric = seg.geometry.to_crs(network.metric_crs).values
+    length = shapely.length(metric)
+    bad = ~np.isfinite(length) | (length < MIN_SEGMENT_M) | shapely.is_empty(metric)
+    if bad.all():
+        msg = (
+            f"The street file has no street segment longer than {MIN_SEGMENT_M} m; check it "
+            "is a file of street lines. The current street network was kept."
+        )
+        raise ValueError(msg)
+    if bad.any():
+        keep = seg.loc[~bad].reset_index(drop=True)
+        network = StreetNetwork(
+            keep,
+            network.nodes,
+            metric_crs=network.metric_crs,
+            dropped_components=network.dropped_components,
+            source=network.source,
+        )
+        notes.append(
+            f"{int(bad.sum())} street segment(s) shorter than {MIN_SEGMENT_M} m were dropped."
+        )
+    _check_snapping(network, sample=sample, seed=seed)
+    return network, notes
+
+
+def _check_snapping(network: StreetNetwork, *, sample: int, seed: int) -> None:
+    """Snap the midpoints of a sample of segments; each must land within a metre."""
+    rng = np.random.default_rng(seed)
+    n = len(network.segments)
+    idx = rng.choice(n, size=min(sample, n), replace=False)
+    mid = shapely.line_interpolate_point(
+        network.segments.geometry.values[idx], 0.5, normalized=True
+    )
+    try:
+        seg, dist = network.snap(shapely.get_x(mid), shapely.get_y(mid), max_distance_m=5.0)
+    except Exception as exc:  # any failure here would break every later import
+        msg = (
+            "The street network could not be used to place reports on streets "
+            f"({type(exc).__name__}); check the street file. The current network was kept."
+        )
+        raise ValueError(msg) from exc
+    if (np.asarray(seg) < 0).any() or not (np.asarray(dist) <= 1.0).all():
+        msg = (
+            "Points on the new street network do not snap back onto it; check the street "
+            "file's coordinate system. The current street network was kept."
+        )
+        raise ValueError(msg)
+
+
 def install_network(
     network: StreetNetwork,
     store: Store,
@@ -112,14 +194,35 @@ def install_network(
     Returns
     -------
     dict
-        ``{"segments", "nodes", "length_km", "reports", "snapped", "off_network"}``.
+        ``{"segments", "nodes", "length_km", "reports", "snapped", "off_network", "notes"}``.
+
+    Raises
+    ------
+    ValueError
+        When the network fails :func:`validate_network`; the current network is untouched.
     """
+    network, notes = validate_network(network)
     path = network_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    network.save(path)
+    # Write beside the current file, then swap: a failed save never leaves half a network.
+    tmp = path.with_name(f".{path.stem}.new{path.suffix}")
+    network.save(tmp)
+    os.replace(tmp, path)
     snapped = resnap_reports(store, network, settings=settings)
-    store.audit("network", what, n_rows=len(network.segments), actor=actor)
-    return {**network.summary(), **snapped}
+    store.audit("network", _audited_name(what), n_rows=len(network.segments), actor=actor)
+    return {**network.summary(), **snapped, "notes": notes}
+
+
+def _audited_name(what: str) -> str:
+    """A street file's name as audited: a hash plus its type (a name may hold personal data)."""
+    import hashlib
+
+    text = str(what)
+    suffix = Path(text).suffix.lower()
+    if text.startswith("download ") or not suffix or not suffix[1:].isalnum() or len(suffix) > 8:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"file-{digest}{suffix}"
 
 
 def hotspots_to_file(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
@@ -216,11 +319,11 @@ def compute_hotspots(
     if network is not None and snapped:
         if return_segments:
             hot, table = find_hotspots(
-                network.segments, reports, settings=settings, return_segments=True, **filters
+                network, reports, settings=settings, return_segments=True, **filters
             )
             return hot, "network", table
         return (
-            find_hotspots(network.segments, reports, settings=settings, **filters),
+            find_hotspots(network, reports, settings=settings, **filters),
             "network",
             None,
         )

@@ -294,3 +294,73 @@ def test_purge_deletes_rejects_files_of_old_imports(tmp_path, store):
     assert path.is_file()
     out = store.purge(older_than_months=1, now=datetime.now() + timedelta(days=90))
     assert out["rejects_files"] == 1 and not path.exists()
+
+
+# ----------------------------------------------------------------------------- street networks
+
+
+def _street_file(path: Path, lines) -> Path:
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": f"Road {i}", "highway": "residential"},
+                "geometry": {"type": "LineString", "coordinates": c},
+            }
+            for i, c in enumerate(lines)
+        ],
+    }
+    path.write_text(json.dumps(fc))
+    return path
+
+
+GOOD_LINES = [[[-0.356, 53.744], [-0.350, 53.744]], [[-0.350, 53.744], [-0.350, 53.748]]]
+
+
+def test_a_street_file_with_a_tiny_segment_never_breaks_later_imports(tmp_path, store):
+    from geo.ingest import import_file
+    from geo.streets import StreetNetwork
+    from geo.workspace import current_network, install_network
+
+    tiny = [*GOOD_LINES, [[-0.350, 53.748], [-0.3499975, 53.748]]]  # 0.17 m long
+    net = StreetNetwork.from_file(_street_file(tmp_path / "s.geojson", tiny))
+    out = install_network(net, store, data_dir=tmp_path)
+    assert any("shorter than" in n for n in out["notes"])
+    loaded = current_network(tmp_path)
+    assert (loaded.segments["length_m"] >= 0.5).all()
+    summary = import_file(
+        b"date,category,lat,lon\n2024-01-05,asb,53.744,-0.353\n",
+        file_name="a.csv",
+        store=store,
+        network=loaded,
+    )
+    assert summary.accepted == 1 and summary.snapped == 1
+
+
+def test_a_street_network_that_cannot_snap_is_not_installed(tmp_path, store, monkeypatch):
+    from geo.streets import StreetNetwork
+    from geo.workspace import install_network, network_path
+
+    good = StreetNetwork.from_file(_street_file(tmp_path / "good.geojson", GOOD_LINES))
+    install_network(good, store, data_dir=tmp_path)
+    before = network_path(tmp_path).read_bytes()
+    bad = StreetNetwork.from_file(_street_file(tmp_path / "bad.geojson", GOOD_LINES))
+
+    def broken(*_a, **_k):
+        raise RuntimeError("GEOS says no")
+
+    monkeypatch.setattr(bad, "snap", broken)
+    with pytest.raises(ValueError, match="current network was kept"):
+        install_network(bad, store, data_dir=tmp_path)
+    assert network_path(tmp_path).read_bytes() == before
+
+
+def test_network_installs_are_audited_without_the_file_name(tmp_path, store):
+    from geo.streets import StreetNetwork
+    from geo.workspace import install_network
+
+    net = StreetNetwork.from_file(_street_file(tmp_path / "g.geojson", GOOD_LINES))
+    install_network(net, store, data_dir=tmp_path, what="Gemma Collins 07700900123.geojson")
+    what = store.audit_log()["what"].iloc[-1]
+    assert what.startswith("file-") and what.endswith(".geojson") and "Gemma" not in what
