@@ -266,6 +266,31 @@ class _Intruder:
 
     def __init__(self, eqs: list[Row], ineqs: list[Row], bounds: dict[Key, tuple[float, float]]):
         self.eqs, self.ineqs, self.bounds = eqs, ineqs, bounds
+        self.rows_of: dict[Key, list[int]] = defaultdict(list)
+        for i, row in enumerate(eqs + ineqs):
+            for k, _ in row:
+                if not self.fixed(k):
+                    self.rows_of[k].append(i)
+
+    def _component(self, key: Key) -> tuple[list[Key], list[Row], list[Row]]:
+        """The unknowns and relations linked to ``key`` through unknowns (the rest cannot
+        narrow it: they hold whatever its value, since today's counts satisfy them)."""
+        rows = self.eqs + self.ineqs
+        seen_k, seen_r, frontier = {key}, set(), [key]
+        while frontier:
+            nxt = []
+            for k in frontier:
+                for i in self.rows_of.get(k, ()):
+                    if i in seen_r:
+                        continue
+                    seen_r.add(i)
+                    nxt += [m for m, _ in rows[i] if m not in seen_k and not self.fixed(m)]
+                    seen_k.update(nxt)
+            frontier = nxt
+        n_eq = len(self.eqs)
+        eq_rows = [rows[i] for i in sorted(seen_r) if i < n_eq]
+        in_rows = [rows[i] for i in sorted(seen_r) if i >= n_eq]
+        return sorted(seen_k), eq_rows, in_rows
 
     def fixed(self, k: Key) -> bool:
         lo, hi = self.bounds.get(k, (0.0, _INF))
@@ -289,12 +314,8 @@ class _Intruder:
         if self.fixed(key):
             v = self.bounds[key][0]
             return v, v
-        unknown = sorted(
-            {k for row in self.eqs + self.ineqs for k, _ in row if not self.fixed(k)} | {key}
-        )
+        unknown, eq_rows, in_rows = self._component(key)
         pos = {k: i for i, k in enumerate(unknown)}
-        eq_rows = [r for r in self.eqs if any(k in pos for k, _ in r)]
-        in_rows = [r for r in self.ineqs if any(k in pos for k, _ in r)]
         a_eq, b_eq = self._matrix(eq_rows, pos) if eq_rows else (None, None)
         a_ub, b_ub = self._matrix(in_rows, pos) if in_rows else (None, None)
         bnds = [

@@ -241,6 +241,7 @@ class CountedFigures:
     has_inside: bool = False
     scope: str = "*"
     truth: pd.Series | None = None
+    _cube: tuple[Any, ...] | None = field(default=None, init=False, repr=False)
 
     def canonical(self) -> dict[Hashable, Key]:
         """The canonical key (:data:`planning.impact_disclosure.Key`) of every figure shown.
@@ -286,18 +287,23 @@ class CountedFigures:
         """
         if self.truth is None or key[0] not in ("c", "t"):
             return None
-        t = self.truth
-        cat = t.index.get_level_values(0)
-        street = t.index.get_level_values(1)
-        month = t.index.get_level_values(2)
-        mask = (month >= key[4]) & (month <= key[5])
-        if key[0] == "c":
-            mask &= cat == key[1]
-        else:
-            mask &= np.isin(cat, scope_categories(key[1], set(cat)))
-            if key[2]:
-                mask &= street == key[2]
-        return int(t.to_numpy()[mask].sum())
+        if self._cube is None:
+            idx = self.truth.index
+            cube = np.zeros([len(level) for level in idx.levels], dtype=np.int64)
+            np.add.at(cube, tuple(np.asarray(c) for c in idx.codes), self.truth.to_numpy())
+            levels = [list(map(str, level)) for level in idx.levels]
+            self._cube = (cube, *levels)
+        cube, cats, streets, months = self._cube
+        m0 = int(np.searchsorted(months, key[4], side="left"))
+        m1 = int(np.searchsorted(months, key[5], side="right"))
+        pos = {c: i for i, c in enumerate(cats)}
+        chosen = [key[1]] if key[0] == "c" else scope_categories(key[1], cats)
+        rows = cube[[pos[c] for c in chosen if c in pos]]
+        if key[0] == "t" and key[2]:
+            if key[2] not in streets:
+                return 0
+            rows = rows[:, [streets.index(key[2])]]
+        return int(rows[:, :, m0:m1].sum())
 
 
 def _choose_periods(rep: pd.DataFrame, this: list[pd.Period]) -> dict[str, tuple[pd.Period, ...]]:
