@@ -92,7 +92,7 @@ if (
     and store.batches().empty
 ):
     with st.spinner("First start: building the synthetic demo on real Helsinki streets…"):
-        build_demo(store, data_dir=network_path().parent)
+        build_demo(store, data_dir=network_path().parent, actor=user.email)
         store.audit(
             "demo", "synthetic demo on first start", n_rows=store.count_reports(), actor=user.email
         )

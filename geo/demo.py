@@ -59,6 +59,7 @@ def build_demo(
     seed: int = 7,
     data_dir: str | os.PathLike[str] = DATA_DIR,
     network: StreetNetwork | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Build the demo: save the network, write the synthetic CSV and import it.
 
@@ -79,6 +80,8 @@ def build_demo(
         The data folder.
     network
         The street network (default :func:`demo_network`).
+    actor
+        Who asked for the demo, for the audit log (default: the OS account and host).
 
     Returns
     -------
@@ -95,7 +98,12 @@ def build_demo(
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     summary = import_file(
-        path, store=store, network=network, source=None, rejects_dir=data_dir / "rejects"
+        path,
+        store=store,
+        network=network,
+        source=None,
+        rejects_dir=data_dir / "rejects",
+        actor=actor,
     )
     return {
         "reports": int(summary.accepted),

@@ -533,3 +533,14 @@ def test_the_supervisor_is_the_actor_of_a_patrol_record(people: Store) -> None:
     assert _patrols(people).to_dict("records") == [
         {"team": "Team A", "recorded_by": PEOPLE["supervisor"]}
     ]
+
+
+def test_the_first_start_demo_is_audited_under_the_signed_in_supervisor(
+    people: Store, monkeypatch
+) -> None:
+    monkeypatch.setenv("BEATPLAN_AUTO_DEMO", "1")
+    at = signed_in(PEOPLE["supervisor"])
+    assert people.count_reports() > 0
+    imports = people.audit_log().query("action in ('import', 'demo')")
+    assert len(imports) >= 3 and set(imports["actor"]) == {PEOPLE["supervisor"]}
+    assert not at.exception
