@@ -241,7 +241,7 @@ def hotspots_to_file(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -
     -------
     pathlib.Path
     """
-    from geo.privacy import neutralise_cells
+    from geo.privacy import safe_csv
 
     out = Path(path)
     frame = hotspots.copy()
@@ -257,7 +257,7 @@ def hotspots_to_file(hotspots: gpd.GeoDataFrame, path: str | os.PathLike[str]) -
         centroid = hotspots.geometry.to_crs(4326).representative_point()
         flat["lon"] = centroid.x.round(5)
         flat["lat"] = centroid.y.round(5)
-        neutralise_cells(flat).to_csv(out, index=False)
+        out.write_bytes(safe_csv(flat, encoding="utf-8"))
     else:
         msg = f"Cannot write {out.name}: use a .geojson or .csv file name."
         raise ValueError(msg)

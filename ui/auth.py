@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from geo.privacy import neutralise_cells
+from geo.privacy import safe_csv
 from geo.roles import ROLE_DESCRIPTIONS, account_assignment, seed_roles
 from geo.store import Store
 from geo.store import current_user as os_user
@@ -604,4 +604,4 @@ def audit_csv(store: Store, table: pd.DataFrame, *, actor: str) -> bytes:
         UTF-8 CSV; cells that a spreadsheet would run as formulas are neutralised.
     """
     store.audit("export", "audit log CSV", n_rows=len(table), actor=actor)
-    return neutralise_cells(table).to_csv(index=False).encode("utf-8")
+    return safe_csv(table, encoding="utf-8")

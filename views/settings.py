@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from geo.privacy import neutralise_cells
+from geo.privacy import safe_csv
 from geo.settings import DEFAULT_SETTINGS_PATH, Settings
 from geo.store import safe_url
 from ui.auth import require
@@ -202,7 +202,7 @@ else:
 
     def _audit_csv() -> bytes:
         """Download callback: the audit log as a spreadsheet-safe CSV, and audit the export."""
-        data = neutralise_cells(log).to_csv(index=False).encode("utf-8")
+        data = safe_csv(log, encoding="utf-8")
         store.audit("export", "audit log csv", n_rows=len(log), actor=user.email)
         return data
 
