@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from pyproj import CRS, Transformer
-from scipy.sparse.csgraph import dijkstra
 
 from geo.settings import Settings, load_settings
 
@@ -318,12 +317,15 @@ def smooth_risk(
     *,
     bandwidth_m: float | None = None,
     settings: Settings | None = None,
+    cache: MutableMapping[Any, Any] | None = None,
+    radius_m: float | None = None,
 ) -> pd.Series:
     """Spread each segment's risk to segments within ``bandwidth_m`` along the network.
 
     Distance is the network (not straight-line) distance between segment midpoints,
-    computed with a bounded Dijkstra (``limit=bandwidth_m``) on the node graph with one
-    extra node per segment midpoint. The kernel is triangular, ``K(d) = 1 - d / h`` for
+    computed with bounded Dijkstra searches tile by tile
+    (:func:`geo.network_distance.midpoint_distances`, near-linear in the network size) on
+    the node graph with one extra node per segment midpoint. The kernel is triangular, ``K(d) = 1 - d / h`` for
     ``d < h``, and each source's weights are normalised to sum to one, so the smoothing
     conserves total risk and a segment keeps the largest share of its own risk
     (``K(0) = 1`` is the largest weight). Only segments with nonzero risk are sources.
@@ -339,6 +341,11 @@ def smooth_risk(
         0 returns the risk unchanged.
     settings
         Settings for the default bandwidth.
+    cache
+        A StreetNetwork's analysis cache: the kernel is a network-only matrix, kept there
+        under the bandwidth so a rerun with new reports does not search again.
+    radius_m
+        Search this far (>= the bandwidth) so the same search serves a wider Gi* band.
 
     Returns
     -------
@@ -365,17 +372,18 @@ def smooth_risk(
     if h == 0 or len(sources) == 0:
         return pd.Series(values.copy(), index=index, name="smoothed_risk")
 
-    graph, n_nodes = _midpoint_graph(segments)
-    n = len(segments)
-    width = graph.shape[0]
-    block = max(1, int(_DIJKSTRA_BLOCK_BYTES // (8 * width)))
-    smoothed = np.zeros(n, dtype=float)
-    for start in range(0, len(sources), block):  # blocks of sources, not a loop over segments
-        src = sources[start : start + block]
-        dist = dijkstra(graph, directed=False, indices=n_nodes + src, limit=h)[:, n_nodes:]
-        rows, cols = np.nonzero(dist < h)
-        kern = 1.0 - dist[rows, cols] / h
-        norm = np.bincount(rows, weights=kern, minlength=len(src))
-        share = kern / norm[rows] * values[src][rows]
-        smoothed += np.bincount(cols, weights=share, minlength=n)
+    from geo.network_distance import smoothing_kernel
+
+    if cache is None and len(sources) * 4 < len(segments):  # few sources: search from them only
+        from geo.network_distance import midpoint_distances
+
+        md = midpoint_distances(segments, radius_m=h, sources=sources)
+        near = md.dist < h
+        rows, cols, kern = md.rows[near], md.cols[near], 1.0 - md.dist[near] / h
+        norm = np.bincount(rows, weights=kern, minlength=len(segments))
+        share = kern / norm[rows] * values[rows]
+        smoothed = np.bincount(cols, weights=share, minlength=len(segments))
+    else:
+        kernel = smoothing_kernel(segments, bandwidth_m=h, cache=cache, radius_m=radius_m)
+        smoothed = np.asarray(kernel.T @ values, dtype=float)
     return pd.Series(smoothed, index=index, name="smoothed_risk")

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import MutableMapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
-from geo.risk import (
-    _DIJKSTRA_BLOCK_BYTES,
-    _check_segments,
-    _incidence,
-    _midpoint_graph,
-    _opt,
-    _resolve_settings,
-)
+from geo.network_distance import band_adjacency
+from geo.risk import _check_segments, _incidence, _opt, _resolve_settings
 from geo.settings import Settings
 
-__all__ = ["gi_star", "segment_adjacency", "segment_band_adjacency"]
+__all__ = [
+    "NORMAL_ABOVE_SEGMENTS",
+    "PERMUTATION_MAX_SEGMENTS",
+    "gi_star",
+    "segment_adjacency",
+    "segment_band_adjacency",
+]
+
+NORMAL_ABOVE_SEGMENTS = 10_000  # "auto": normal above (permutations found nothing at 25k)
+PERMUTATION_MAX_SEGMENTS = 50_000  # esda copies the value array per segment: O(n^2)
 
 
 def segment_adjacency(segments: pd.DataFrame) -> sp.csr_matrix:
@@ -46,14 +50,21 @@ def segment_adjacency(segments: pd.DataFrame) -> sp.csr_matrix:
     return adj
 
 
-def segment_band_adjacency(segments: pd.DataFrame, *, band_m: float) -> sp.csr_matrix:
+def segment_band_adjacency(
+    segments: pd.DataFrame,
+    *,
+    band_m: float,
+    cache: MutableMapping[Any, Any] | None = None,
+    radius_m: float | None = None,
+) -> sp.csr_matrix:
     """Binary weights between segments whose midpoints lie within ``band_m`` along the network.
 
     The network analogue of a distance-band weights matrix: on networks of short segments
     (footways, crossings) first-order adjacency gives each segment two or three
     neighbours, too few for Gi* to tell a cluster from noise; a band of the smoothing
-    bandwidth gives it the street stretch around it. Computed with bounded Dijkstra from
-    blocks of segment midpoints, no loop over segments.
+    bandwidth gives it the street stretch around it. Computed with bounded Dijkstra
+    searches tile by tile (:func:`geo.network_distance.midpoint_distances`, near-linear
+    in the network size, equal to the full search).
 
     Parameters
     ----------
@@ -61,6 +72,10 @@ def segment_band_adjacency(segments: pd.DataFrame, *, band_m: float) -> sp.csr_m
         Street segments (``segment_id``, ``length_m``, ``u``, ``v``).
     band_m
         The network distance band in metres (> 0).
+    cache
+        A StreetNetwork's analysis cache: the matrix is kept there under the band.
+    radius_m
+        Search this far (>= ``band_m``) so the same search serves the smoothing kernel.
 
     Returns
     -------
@@ -71,23 +86,7 @@ def segment_band_adjacency(segments: pd.DataFrame, *, band_m: float) -> sp.csr_m
     if not (band_m > 0 and math.isfinite(band_m)):
         msg = "band_m must be a positive number of metres."
         raise ValueError(msg)
-    graph, n_nodes = _midpoint_graph(segments)
-    n = len(segments)
-    block = max(1, int(_DIJKSTRA_BLOCK_BYTES // (8 * graph.shape[0])))
-    rows_all: list[np.ndarray] = []
-    cols_all: list[np.ndarray] = []
-    for start in range(0, n, block):  # blocks of sources, not a loop over segments
-        src = np.arange(start, min(n, start + block))
-        dist = dijkstra(graph, directed=False, indices=n_nodes + src, limit=band_m)[:, n_nodes:]
-        r, c = np.nonzero(dist <= band_m)
-        keep = src[r] != c
-        rows_all.append(src[r][keep])
-        cols_all.append(c[keep])
-    rows = np.concatenate(rows_all) if rows_all else np.empty(0, dtype=np.int64)
-    cols = np.concatenate(cols_all) if cols_all else np.empty(0, dtype=np.int64)
-    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    adj = ((adj + adj.T) > 0).astype(np.float64)
-    return adj.tocsr()
+    return band_adjacency(segments, band_m=band_m, cache=cache, radius_m=radius_m)
 
 
 def gi_star(
@@ -101,12 +100,20 @@ def gi_star(
     settings: Settings | None = None,
     adjacency: sp.spmatrix | None = None,
     tested: np.ndarray | None = None,
-    inference: str = "permutation",
+    inference: str = "auto",
 ) -> pd.DataFrame:
     """Getis-Ord Gi* of ``values`` on segment adjacency, with FDR control.
 
-    Uses ``esda.G_Local(values, w, transform="B", star=True, ...)`` where ``w`` is the
-    binary segment adjacency (segments sharing an end node) with self-weight 1.
+    The weights ``w`` are the binary segment adjacency (segments sharing an end node, or
+    the ``adjacency`` given) with self-weight 1. The analytical statistics (``g``, ``z``)
+    are computed here with sparse products, equal to
+    ``esda.G_Local(values, w, transform="B", star=True)``; with permutation inference
+    esda's conditional permutations give ``p_sim`` (only up to
+    :data:`PERMUTATION_MAX_SEGMENTS` segments: its loop is per segment and copies the
+    value array each time). ``inference="auto"`` (the default) uses permutations up to
+    ``[hotspots] normal_above_segments`` segments (:data:`NORMAL_ABOVE_SEGMENTS`) and the
+    normal approximation above, where the permutation floor ``1/(P+1)`` leaves
+    Benjamini-Hochberg nothing to find.
     ``p_sim`` is esda's folded pseudo p-value; the hot-spot test is one-sided, so the
     p-value used for the Benjamini-Hochberg adjustment is ``p_sim`` where ``z > 0`` and
     1 elsewhere. Islands (segments with no neighbour) are not tested: ``z`` NaN, p 1.
@@ -141,9 +148,10 @@ def gi_star(
         Boolean mask (segment rows) of the hypotheses to test; default all but islands.
         Untested segments get ``p_adj`` 1 and are never significant.
     inference
-        ``"permutation"`` (default; esda's conditional permutation ``p_sim``) or
-        ``"normal"`` (one-sided normal p of the analytical Gi* z, no permutations: no
-        ``1/(P+1)`` floor, but optimistic for skewed, sparse values).
+        ``"auto"`` (default, see above), ``"permutation"`` (esda's conditional
+        permutation ``p_sim``) or ``"normal"`` (one-sided normal p of the analytical Gi*
+        z, no permutations: no ``1/(P+1)`` floor, but optimistic for skewed, sparse
+        values).
 
     Returns
     -------
@@ -153,8 +161,10 @@ def gi_star(
     """
     _check_segments(segments)
     settings = _resolve_settings(settings)
-    permutations, seed, fdr = _gi_options(permutations, seed, fdr, inference, settings)
     ids = segments["segment_id"].to_numpy(dtype=np.int64)
+    permutations, seed, fdr = _gi_options(
+        permutations, seed, fdr, inference, settings, n_segments=len(ids)
+    )
     y = _values_per_segment(values, ids)
     adj = segment_adjacency(segments) if adjacency is None else sp.csr_matrix(adjacency)
     island = np.diff(adj.indptr) == 0
@@ -162,7 +172,10 @@ def gi_star(
     tested = ~island if tested is None else (np.asarray(tested, dtype=bool) & ~island)
     if not _testable(y, tested):
         return out  # nothing to test: no variation, or too few segments
-    g = _run_g_local(y, adj, permutations=permutations, seed=seed, n_jobs=n_jobs)
+    if permutations:
+        g = _run_g_local(y, adj, permutations=permutations, seed=seed, n_jobs=n_jobs)
+    else:
+        g = _analytic_g_local(y, adj)
     return _fill_gi(out, g, permutations=permutations, island=island, tested=tested, fdr=fdr)
 
 
@@ -172,17 +185,51 @@ def _gi_options(
     fdr: float | None,
     inference: str,
     settings: Settings,
+    *,
+    n_segments: int,
 ) -> tuple[int, int, float]:
     """Resolve the permutations, seed and FDR of :func:`gi_star` (0 permutations for normal)."""
     permutations = int(_opt(permutations, settings, "permutations", 999))
     seed = int(_opt(seed, settings, "seed", 12345))
     fdr = float(_opt(fdr, settings, "fdr", 0.05))
-    if inference not in ("permutation", "normal"):
-        msg = 'inference must be "permutation" or "normal".'
+    if inference not in ("auto", "permutation", "normal"):
+        msg = 'inference must be "auto", "permutation" or "normal".'
         raise ValueError(msg)
+    if inference == "auto":
+        above = int(_opt(None, settings, "normal_above_segments", NORMAL_ABOVE_SEGMENTS))
+        inference = "normal" if n_segments > above else "permutation"
     if inference == "normal":
         permutations = 0
+    elif permutations and n_segments > PERMUTATION_MAX_SEGMENTS:
+        msg = (
+            f"Permutation inference is limited to {PERMUTATION_MAX_SEGMENTS:,} segments "
+            f"(this network has {n_segments:,}); use inference='normal' or 'auto'."
+        )
+        raise ValueError(msg)
     return permutations, seed, fdr
+
+
+def _analytic_g_local(y: np.ndarray, adj: sp.csr_matrix) -> SimpleNamespace:
+    """Gi* with binary weights and self-weight 1: ``Gs``, ``Zs`` and ``p_norm`` as esda gives them.
+
+    ``G*_i = sum_j w_ij y_j / sum_j y_j``, ``E = W_i / n``,
+    ``V = W_i (n - W_i) / (n - 1) / n^2 * s^2 / ybar^2`` (esda ``G_Local.calc`` with
+    ``star=True``); two sparse passes, no permutations.
+    """
+    from scipy.stats import norm
+
+    n = len(y)
+    w = (sp.csr_matrix(adj) + sp.identity(n, format="csr")).tocsr()
+    w.data[:] = 1.0  # binary, as esda's transform "B"
+    total = y.sum()
+    mean = total / n
+    var = (y**2).sum() / n - mean**2
+    card = np.asarray(w.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = (w @ y) / total
+        vg = card * (n - card) / (n - 1) / n**2 * var / mean**2
+        z = (g - card / n) / np.sqrt(vg)
+    return SimpleNamespace(Gs=g, Zs=z, p_norm=norm.sf(np.abs(z)))
 
 
 def _values_per_segment(values: pd.Series | np.ndarray, ids: np.ndarray) -> np.ndarray:

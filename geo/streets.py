@@ -101,6 +101,7 @@ class StreetNetwork:
         self._to_metric: Transformer | None = None
         self._node_matrix: sparse.csr_matrix | None = None
         self._adjacency: sparse.csr_matrix | None = None
+        self._analysis: dict[Any, Any] = {}  # network-only matrices of geo.hotspots
 
     def __repr__(self) -> str:
         s = self.summary()
@@ -404,6 +405,19 @@ class StreetNetwork:
         if self._adjacency is None:
             self._adjacency = segment_adjacency(self.segments, len(self.nodes))
         return self._adjacency
+
+    def analysis_cache(self) -> dict[Any, Any]:
+        """Return the cache of network-only analysis matrices (kept while the network lives).
+
+        :func:`geo.hotspots.find_hotspots` keeps the smoothing kernel, the Gi* band weights
+        and the distance search behind them here, keyed by kind and bandwidth, so a rerun
+        with new reports does not rebuild them.
+
+        Returns
+        -------
+        dict
+        """
+        return self._analysis
 
     def to_networkx(self) -> nx.MultiGraph:
         """Return an undirected MultiGraph of the segments.
