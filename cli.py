@@ -165,6 +165,9 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
                 "accepted": summary.accepted,
                 "duplicates": summary.duplicates,
                 "rejected": summary.rejected,
+                "other_categories": summary.other_categories,
+                "other_sources": summary.other_sources,
+                "dropped_hints": summary.dropped_hints,
                 "dropped_columns": [
                     d.column for d in summary.dropped_columns if d.reason != "not a report field"
                 ],
