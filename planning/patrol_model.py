@@ -377,11 +377,8 @@ def _location_matrices(tables: TravelTables, visit_h: list[int]) -> list[np.ndar
         tables.base_nodes + tables.end_nodes + [int(tables.stop_nodes[k]) for k in visit_h],
         dtype=np.int64,
     )
-    matrices = []
-    for mode in tables.modes:
-        rows = np.array([tables.pos[int(nd)] for nd in loc_nodes])
-        matrices.append(tables.dist[mode][rows][:, loc_nodes])
-    return matrices
+    rows = np.array([tables.pos[int(nd)] for nd in loc_nodes], dtype=np.int64)
+    return [tables.dist[mode][np.ix_(rows, rows)] for mode in tables.modes]
 
 
 def team_breaks(

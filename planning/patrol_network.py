@@ -105,7 +105,13 @@ def hotspot_nodes(network: Any, hotspots: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class TravelTables:
-    """Street travel minutes per mode from the nodes that matter (stops, bases, end bases)."""
+    """Street travel minutes per mode between the nodes that matter (stops, bases, end bases).
+
+    ``dist[mode]`` is a ``len(key_nodes)`` square matrix of minutes (``inf`` where no street
+    path exists within the longest shift); ``pred[mode]`` holds the Dijkstra predecessors from
+    each key node over the whole network (modes with one flat speed share one array);
+    ``pos`` maps a key node to its row.
+    """
 
     stop_nodes: np.ndarray
     base_nodes: list[int]
@@ -115,16 +121,24 @@ class TravelTables:
     dist: dict[str, np.ndarray]
     pred: dict[str, np.ndarray]
     pos: dict[int, int]
+    searched_m: float = 0.0
 
     def tt(self, mode: str, a: int, b: int) -> float:
-        """Travel minutes by ``mode`` between key node ``a`` and node ``b``."""
-        return float(self.dist[mode][self.pos[a], b])
+        """Travel minutes by ``mode`` between key nodes ``a`` and ``b``."""
+        return float(self.dist[mode][self.pos[a], self.pos[b]])
 
 
 def travel_tables(
     net: PatrolNetwork, hs: pd.DataFrame, teams: Sequence[Team], settings: Any
 ) -> TravelTables:
-    """Snap hotspots and bases to nodes and compute shortest paths from them per travel mode.
+    """Snap hotspots and bases to nodes and compute the travel between them per travel mode.
+
+    The searches are bounded: a leg longer than a whole shift is never driven or walked, so
+    no search goes past the longest shift at the mode's speed, nor past the distance at which
+    every other stop and base is known (:func:`planning.travel.paths_among`). Modes with one
+    flat speed (walking, cycling, driving with ``[patrols] drive_kmh``) share one search on
+    metres, their minutes being metres over speed; driving by street type searches its own
+    minutes.
 
     Parameters
     ----------
@@ -144,22 +158,55 @@ def travel_tables(
     stop_nodes = hotspot_nodes(net, hs) if len(hs) else np.zeros(0, dtype=np.int64)
     base_nodes = [travel.nearest_node(net.nodes, *t.base) for t in teams]
     end_nodes = [travel.nearest_node(net.nodes, *t.finish_base) for t in teams]
-
-    # Travel minutes per mode, from the few nodes that matter.
     key_nodes = np.unique(np.concatenate([stop_nodes, base_nodes, end_nodes]).astype(np.int64))
     modes = sorted({t.mode for t in teams})
-    mode_dist: dict[str, np.ndarray] = {}
-    mode_pred: dict[str, np.ndarray] = {}
-    for mode in modes:
-        if mode == "drive":
-            mat = travel.edge_minutes(net.segments, len(net.nodes), mode=mode, settings=settings)
-        else:
-            speed = travel.mode_speed_kmh(mode, settings=settings)
-            mat = net.node_matrix * (60.0 / (speed * 1000.0))
-        dist, pred = travel.shortest_paths(mat, key_nodes)
-        mode_dist[mode] = dist
-        mode_pred[mode] = pred
+    shift_min = {
+        mode: max(
+            (t.shift_end - t.shift_start).total_seconds() / 60.0 for t in teams if t.mode == mode
+        )
+        for mode in modes
+    }
+    flat = {m: _flat_kmh(m, net.segments, settings) for m in modes}
+    centre = _middle(net, key_nodes)
+    dist: dict[str, np.ndarray] = {}
+    pred: dict[str, np.ndarray] = {}
+    searched = 0.0
+    flat_modes = [m for m in modes if flat[m] is not None]
+    if flat_modes:
+        m_per_min = {m: float(flat[m]) * 1000.0 / 60.0 for m in flat_modes}
+        limit_m = max(shift_min[m] * m_per_min[m] for m in flat_modes)
+        metres, shared, bounds = travel.paths_among(
+            net.node_matrix, key_nodes, limit=limit_m, symmetric=True, centre=centre
+        )
+        searched = float(bounds.max(initial=0.0))
+        for m in flat_modes:
+            dist[m] = metres / m_per_min[m]
+            pred[m] = shared
+    for m in modes:
+        if flat[m] is None:
+            minutes = travel.edge_minutes(net.segments, len(net.nodes), mode=m, settings=settings)
+            dist[m], pred[m], _ = travel.paths_among(
+                minutes, key_nodes, limit=shift_min[m], symmetric=True, centre=centre
+            )
     pos = {int(nd): k for k, nd in enumerate(key_nodes)}
     return TravelTables(
-        stop_nodes, base_nodes, end_nodes, key_nodes, modes, mode_dist, mode_pred, pos
+        stop_nodes, base_nodes, end_nodes, key_nodes, modes, dist, pred, pos, searched
     )
+
+
+def _flat_kmh(mode: str, segments: pd.DataFrame, settings: Any) -> float | None:
+    """The one speed of ``mode`` on every street, or ``None`` when driving by street type."""
+    patrols = travel._patrols(settings)
+    if mode == "drive" and "drive_kmh" not in patrols and "highway" in segments:
+        return None
+    return travel.mode_speed_kmh(mode, settings=settings)
+
+
+def _middle(net: PatrolNetwork, key_nodes: np.ndarray) -> int | None:
+    """Index of the key node nearest the median position of them all (``None`` for none)."""
+    if key_nodes.size == 0:
+        return None
+    x = net.nodes["x"].to_numpy(np.float64)[key_nodes]
+    y = net.nodes["y"].to_numpy(np.float64)[key_nodes]
+    dx = (x - np.median(x)) * math.cos(math.radians(float(np.median(y))))
+    return int(np.argmin(dx * dx + (y - np.median(y)) ** 2))

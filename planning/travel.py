@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from shapely.geometry import LineString
+
+from planning.travel_paths import SegmentLookup as SegmentLookup
+from planning.travel_paths import path_coords as path_coords
+from planning.travel_paths import path_length_m as path_length_m
+from planning.travel_paths import path_line as path_line
+from planning.travel_paths import paths_coords as paths_coords
+from planning.travel_paths import segment_lookup as segment_lookup
+from planning.travel_paths import street_path as street_path
 
 #: Walking pace of a foot patrol in km/h (``[patrols] walk_kmh`` overrides it).
 WALK_KMH = 4.8
@@ -179,9 +185,13 @@ def edge_minutes(
 
 
 def shortest_paths(
-    matrix: sp.spmatrix, sources: Sequence[int] | np.ndarray
+    matrix: sp.spmatrix,
+    sources: Sequence[int] | np.ndarray,
+    *,
+    limit: float = np.inf,
+    symmetric: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run Dijkstra from a few source nodes only.
+    """Run Dijkstra from a few source nodes only, optionally bounded.
 
     Parameters
     ----------
@@ -189,17 +199,116 @@ def shortest_paths(
         ``N x N`` sparse weight matrix (metres or minutes).
     sources
         Node positions to start from.
+    limit
+        Stop each search at this weight: nodes farther away read ``inf`` (no predecessor);
+        nodes within it have their exact distance and shortest-path predecessors.
+    symmetric
+        The matrix is symmetric (as ``StreetNetwork.node_matrix()`` and
+        :func:`edge_minutes` are): search it as directed, which gives the same answer without
+        scipy converting the graph for an undirected search.
 
     Returns
     -------
     dist : numpy.ndarray
-        ``len(sources) x N`` shortest weights (``inf`` where unreachable).
+        ``len(sources) x N`` shortest weights (``inf`` where unreachable or beyond ``limit``).
     predecessors : numpy.ndarray
         ``len(sources) x N`` predecessor of each node on its shortest path (-9999 = none).
     """
+    if not limit >= 0:
+        msg = f"limit must be zero or more, got {limit}; pass numpy.inf for an unbounded search."
+        raise ValueError(msg)
     idx = np.asarray(sources, dtype=np.int64).reshape(-1)
-    dist, pred = dijkstra(matrix, directed=False, indices=idx, return_predecessors=True)
+    dist, pred = dijkstra(
+        matrix, directed=symmetric, indices=idx, return_predecessors=True, limit=float(limit)
+    )
     return np.atleast_2d(dist), np.atleast_2d(pred)
+
+
+def paths_among(
+    matrix: sp.spmatrix,
+    nodes: Sequence[int] | np.ndarray,
+    *,
+    limit: float = np.inf,
+    symmetric: bool = False,
+    centre: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest paths between a set of nodes, each search kept to the area they span.
+
+    A search from a node ``c`` near the middle of the others gives each node's distance
+    ``d(a, c)`` and their radius ``r`` around ``c``; by the triangle inequality no node is
+    more than ``d(a, c) + r`` from ``a``, so the search from ``a`` stops there (and at
+    ``limit``) instead of covering the whole network. With the stops in one district of a
+    city this searches that district, not the city.
+
+    Parameters
+    ----------
+    matrix
+        ``N x N`` sparse weight matrix.
+    nodes
+        Node positions (unique).
+    limit
+        Pairs farther apart than this are not needed (e.g. the longest shift times the speed):
+        they read ``inf``.
+    symmetric
+        As for :func:`shortest_paths`.
+    centre
+        Index into ``nodes`` of one near their middle (e.g. nearest their median position);
+        found with two extra searches when omitted.
+
+    Returns
+    -------
+    dist : numpy.ndarray
+        ``len(nodes)`` square matrix of shortest weights between them (``inf`` beyond
+        ``limit`` or where no path exists), equal to an unbounded search's within ``limit``.
+    predecessors : numpy.ndarray
+        ``len(nodes) x N`` shortest-path predecessors (-9999 = none), complete on every path
+        between two of ``nodes`` at most ``limit`` apart.
+    bounds : numpy.ndarray
+        The bound each row's search used.
+    """
+    idx = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    n = matrix.shape[0]
+    bounds = np.full(idx.size, float(limit))
+    if idx.size == 0:
+        return np.zeros((0, 0)), np.zeros((0, n), dtype=np.int32), bounds
+    if centre is None:
+        centre = _middle_node(matrix, idx, limit=limit, symmetric=symmetric)
+    d0, p0 = shortest_paths(matrix, [idx[centre]], limit=limit, symmetric=symmetric)
+    dist = np.empty((idx.size, idx.size))
+    pred = np.empty((idx.size, n), dtype=p0.dtype)
+    dist[centre], pred[centre] = d0[0, idx], p0[0]
+    reach = d0[0, idx]
+    if np.isfinite(reach).all():
+        # A little margin so float rounding never cuts a pair at exactly the bound.
+        bounds = np.minimum(bounds, (reach + reach.max()) * (1.0 + 1e-9) + 1e-9)
+    rest = np.flatnonzero(np.arange(idx.size) != centre)
+    # A few batches of searches, each at the largest bound of its members.
+    for chunk in np.array_split(rest[np.argsort(bounds[rest])], min(4, max(rest.size, 1))):
+        if chunk.size == 0:
+            continue
+        bounds[chunk] = bounds[chunk].max()
+        d, p = shortest_paths(matrix, idx[chunk], limit=bounds[chunk[0]], symmetric=symmetric)
+        dist[chunk], pred[chunk] = d[:, idx], p
+    bounds[centre] = float(limit)
+    # Pairs beyond ``limit`` read inf whichever search found them.
+    dist[dist > limit] = np.inf
+    return dist, pred, bounds
+
+
+def _middle_node(matrix: sp.spmatrix, idx: np.ndarray, *, limit: float, symmetric: bool) -> int:
+    """Index into ``idx`` of a node near the middle of the others (a two-sweep estimate)."""
+    if idx.size <= 2:
+        return 0
+    # The farthest node from any one lies at an edge of the set; the farthest from that, at
+    # the opposite edge; the node most evenly placed between the two is near the middle.
+    d, _ = shortest_paths(matrix, [idx[0]], limit=limit, symmetric=symmetric)
+    if not np.isfinite(d[0, idx]).all():
+        return 0
+    end_a = int(np.argmax(d[0, idx]))
+    da, _ = shortest_paths(matrix, [idx[end_a]], limit=limit, symmetric=symmetric)
+    end_b = int(np.argmax(da[0, idx]))
+    db, _ = shortest_paths(matrix, [idx[end_b]], limit=limit, symmetric=symmetric)
+    return int(np.argmin(np.maximum(da[0, idx], db[0, idx])))
 
 
 def travel_times(
@@ -248,193 +357,6 @@ def travel_times(
     if speed_kmh is not None:
         out = out / (speed_kmh * 1000.0 / 60.0)
     return out
-
-
-def street_path(
-    node_matrix: sp.spmatrix,
-    predecessors: np.ndarray,
-    a: int,
-    b: int,
-    *,
-    sources: Sequence[int] | np.ndarray | None = None,
-) -> list[int]:
-    """Return the node positions of the shortest street path from ``a`` to ``b``.
-
-    Parameters
-    ----------
-    node_matrix
-        The ``N x N`` matrix the predecessors were computed on (used to check adjacency).
-    predecessors
-        Either the 1-D predecessor row of a Dijkstra run from ``a``, or a 2-D array of rows;
-        with ``sources`` the row of ``a`` is found there, otherwise row ``a`` is used (all pairs).
-    a, b
-        Start and end node positions.
-    sources
-        The source nodes of the rows of a 2-D ``predecessors`` (as passed to
-        :func:`shortest_paths`).
-
-    Returns
-    -------
-    list[int]
-        ``[a, ..., b]``; ``[a]`` when ``a == b``.
-
-    Raises
-    ------
-    ValueError
-        When ``b`` cannot be reached from ``a``.
-    """
-    pred = np.asarray(predecessors)
-    if pred.ndim == 2:
-        if sources is None:
-            row = int(a)
-        else:
-            hits = np.flatnonzero(np.asarray(sources) == a)
-            if hits.size == 0:
-                msg = f"Node {a} is not among the Dijkstra sources; run shortest_paths from it."
-                raise ValueError(msg)
-            row = int(hits[0])
-        pred = pred[row]
-    a, b = int(a), int(b)
-    if a == b:
-        return [a]
-    path = [b]
-    node = b
-    for _ in range(node_matrix.shape[0] + 1):
-        node = int(pred[node])
-        if node < 0:
-            msg = f"No street path from node {a} to node {b}; check the network is connected."
-            raise ValueError(msg)
-        path.append(node)
-        if node == a:
-            return path[::-1]
-    msg = f"The predecessors do not lead from node {b} back to node {a}; pass the row of {a}."
-    raise ValueError(msg)
-
-
-def segment_lookup(segments: pd.DataFrame) -> dict[tuple[int, int], int]:
-    """Map each unordered node pair to the row position of its shortest segment.
-
-    Parameters
-    ----------
-    segments
-        Street segments with ``u``, ``v`` and ``length_m``.
-
-    Returns
-    -------
-    dict
-        ``{(min(u, v), max(u, v)): row position}``.
-    """
-    u = segments["u"].to_numpy(np.int64)
-    v = segments["v"].to_numpy(np.int64)
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((segments["length_m"].to_numpy(np.float64), hi, lo))[::-1]
-    # Reversed so that, for each pair, the shortest segment is written last and wins.
-    return {(int(lo[i]), int(hi[i])): int(i) for i in order}
-
-
-def path_coords(
-    segments: pd.DataFrame,
-    nodes: pd.DataFrame,
-    path: Iterable[int],
-    *,
-    lookup: Mapping[tuple[int, int], int] | None = None,
-) -> list[tuple[float, float]]:
-    """Turn a node path into ``(lon, lat)`` coordinates following the streets.
-
-    Each step uses the geometry of the segment joining the two nodes, oriented from the first
-    node to the second; where no segment joins them (or it has no geometry) the step is a
-    straight line between the nodes.
-
-    Parameters
-    ----------
-    segments
-        Street segments (EPSG:4326) with ``u``, ``v``, ``length_m`` and ``geometry``.
-    nodes
-        Nodes with ``x`` (lon) and ``y`` (lat), indexed by position.
-    path
-        Node positions, e.g. from :func:`street_path`.
-    lookup
-        A precomputed :func:`segment_lookup` (saves time over many legs).
-
-    Returns
-    -------
-    list[tuple[float, float]]
-        The coordinates, starting at the first node and ending at the last, without repeated
-        junction points.
-    """
-    path = [int(p) for p in path]
-    xs = nodes["x"].to_numpy(np.float64)
-    ys = nodes["y"].to_numpy(np.float64)
-    if not path:
-        return []
-    if lookup is None:
-        lookup = segment_lookup(segments)
-    geoms = segments.geometry.to_numpy() if "geometry" in segments else None
-    us = segments["u"].to_numpy(np.int64)
-    out: list[tuple[float, float]] = [(float(xs[path[0]]), float(ys[path[0]]))]
-    for a, b in itertools.pairwise(path):
-        row = lookup.get((min(a, b), max(a, b)))
-        coords: list[tuple[float, float]] | None = None
-        if row is not None and geoms is not None and geoms[row] is not None:
-            coords = [(float(x), float(y)) for x, y, *_ in geoms[row].coords]
-            if us[row] != a:
-                coords.reverse()
-        if not coords:
-            coords = [(float(xs[a]), float(ys[a])), (float(xs[b]), float(ys[b]))]
-        # Pin the ends on the node positions so legs join exactly.
-        coords[0] = (float(xs[a]), float(ys[a]))
-        coords[-1] = (float(xs[b]), float(ys[b]))
-        out.extend(coords[1:])
-    return out
-
-
-def path_line(
-    segments: pd.DataFrame,
-    nodes: pd.DataFrame,
-    path: Iterable[int],
-    *,
-    lookup: Mapping[tuple[int, int], int] | None = None,
-) -> LineString:
-    """Return :func:`path_coords` as a shapely LineString (a degenerate one for a single node).
-
-    Parameters
-    ----------
-    segments, nodes, path, lookup
-        As for :func:`path_coords`.
-
-    Returns
-    -------
-    shapely.geometry.LineString
-    """
-    coords = path_coords(segments, nodes, path, lookup=lookup)
-    if len(coords) == 1:
-        coords = coords * 2
-    return LineString(coords)
-
-
-def path_length_m(node_matrix: sp.spmatrix, path: Sequence[int]) -> float:
-    """Return the length in metres of a node path on a metre-weighted node matrix.
-
-    Parameters
-    ----------
-    node_matrix
-        ``N x N`` matrix of segment lengths.
-    path
-        Node positions; consecutive nodes must be adjacent.
-
-    Returns
-    -------
-    float
-    """
-    if len(path) < 2:
-        return 0.0
-    a = np.asarray(path[:-1], dtype=np.int64)
-    b = np.asarray(path[1:], dtype=np.int64)
-    w = np.asarray(node_matrix[a, b]).reshape(-1)
-    if np.any(w <= 0):
-        msg = "The path steps between nodes that share no street segment; rebuild it with street_path."
-        raise ValueError(msg)
-    return float(w.sum())
 
 
 def nearest_node(nodes: pd.DataFrame, lon: float | np.ndarray, lat: float | np.ndarray) -> Any:

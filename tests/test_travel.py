@@ -6,8 +6,11 @@ import itertools
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from planning import travel
@@ -172,3 +175,139 @@ def test_edge_minutes_by_mode(net):
     assert travel.mode_speed_kmh("walk", settings={"walk_kmh": 4.0}) == 4.0
     with pytest.raises(ValueError, match="travel mode"):
         travel.edge_minutes(segments, len(nodes), mode="fly")
+
+
+# ------------------------------------------------------------------------------------------
+# Bounded searches: equal to the full ones within the bound
+# ------------------------------------------------------------------------------------------
+
+
+@st.composite
+def small_networks(draw):
+    """A random undirected network (possibly disconnected, with parallel edges) and sources."""
+    n = draw(st.integers(2, 18))
+    m = draw(st.integers(1, 40))
+    u = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    v = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    w = np.array(draw(st.lists(st.floats(0.5, 100.0), min_size=m, max_size=m)))
+    segments = pd.DataFrame({"u": u, "v": v, "length_m": w})
+    matrix = travel.node_matrix_from_segments(segments, n)
+    k = draw(st.integers(1, n))
+    sources = np.array(draw(st.permutations(range(n)))[:k], dtype=np.int64)
+    limit = draw(st.one_of(st.floats(0.0, 300.0), st.just(np.inf)))
+    return matrix, sources, limit
+
+
+def _walk_back(pred_row: np.ndarray, source: int, node: int) -> list[int]:
+    path = [node]
+    while path[-1] != source:
+        path.append(int(pred_row[path[-1]]))
+        assert path[-1] >= 0 and len(path) <= pred_row.size
+    return path[::-1]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_networks())
+def test_bounded_search_equals_full_search_within_the_bound(case):
+    matrix, sources, limit = case
+    full, _ = travel.shortest_paths(matrix, sources)
+    dist, pred = travel.shortest_paths(matrix, sources, limit=limit, symmetric=True)
+    inside = np.isfinite(full) & (full <= limit)
+    np.testing.assert_allclose(dist[inside], full[inside], rtol=1e-12)
+    assert np.isinf(dist[~inside]).all()
+    for r, s in enumerate(sources):
+        for node in np.flatnonzero(inside[r]):
+            path = _walk_back(pred[r], int(s), int(node))
+            assert travel.path_length_m(matrix, path) == pytest.approx(full[r, node])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_networks(), st.booleans())
+def test_paths_among_equal_full_search_between_the_nodes(case, hint):
+    matrix, nodes, limit = case
+    full, _ = travel.shortest_paths(matrix, nodes)
+    full = full[:, nodes]
+    centre = len(nodes) // 2 if hint else None
+    dist, pred, bounds = travel.paths_among(
+        matrix, nodes, limit=limit, symmetric=True, centre=centre
+    )
+    inside = np.isfinite(full) & (full <= limit)
+    np.testing.assert_allclose(dist[inside], full[inside], rtol=1e-12)
+    assert np.isinf(dist[~inside]).all()
+    assert (bounds <= limit).all()
+    for r, c in zip(*np.nonzero(inside), strict=True):
+        path = travel.street_path(matrix, pred, int(nodes[r]), int(nodes[c]), sources=nodes)
+        assert travel.path_length_m(matrix, path) == pytest.approx(full[r, c])
+
+
+def test_paths_among_searches_only_the_area_the_nodes_span():
+    segments, _nodes = grid_network(nx=30, ny=30)
+    nm = travel.node_matrix_from_segments(segments, 900)
+    corner = np.array([0, 1, 30, 31, 62])  # a few nodes in one corner of a 30 x 30 grid
+    dist, pred, bounds = travel.paths_among(nm, corner, symmetric=True)
+    full, _ = travel.shortest_paths(nm, corner)
+    np.testing.assert_allclose(dist, full[:, corner])
+    assert np.isfinite(bounds).sum() == len(corner) - 1  # all but the middle node's search
+    # Every search but the first stopped near the corner: most of the grid was never reached.
+    rest = np.flatnonzero(np.isfinite(bounds))
+    assert ((pred[rest] >= 0).sum(axis=1) < 100).all()
+
+
+def test_segment_lookup_keeps_the_shortest_parallel_segment():
+    segs = pd.DataFrame({"u": [0, 1, 1, 3, 2], "v": [1, 0, 2, 2, 1], "length_m": [5, 3, 7, 1, 2.0]})
+    lookup = travel.segment_lookup(segs)
+    assert dict(lookup) == {(0, 1): 1, (1, 2): 4, (2, 3): 3}
+    assert lookup[(1, 0)] == 1 and (0, 3) not in lookup and lookup.get((0, 3), -5) == -5
+    with pytest.raises(KeyError):
+        lookup[(0, 3)]
+    rows = lookup.rows(np.array([1, 2, 0, 9, -1]), np.array([0, 1, 3, 0, 1]))
+    assert list(rows) == [1, 4, -1, -1, -1]
+
+
+def test_paths_coords_equal_path_coords_one_by_one(net):
+    segments, nodes, nm = net
+    _, pred = travel.shortest_paths(nm, [0, 13], symmetric=True)
+    paths = [
+        travel.street_path(nm, pred[0], 0, 18),
+        [4],
+        travel.street_path(nm, pred[1], 13, 5),
+        [0, 6, 7],  # a diagonal step: a straight line
+        [],
+    ]
+    together = travel.paths_coords(segments, nodes, paths)
+    assert together == [travel.path_coords(segments, nodes, p) for p in paths]
+    assert together[1] == [(nodes["x"][4], nodes["y"][4])] and together[4] == []
+
+
+def test_travel_tables_share_one_search_for_flat_speeds(net):
+    from datetime import datetime
+
+    from planning.patrol_network import PatrolNetwork, travel_tables
+    from planning.teams import Team
+
+    segments, nodes, nm = net
+    xy = (float(nodes["x"][0]), float(nodes["y"][0]))
+    day = datetime(2025, 3, 7)
+    teams = [
+        Team(m, ("police",), xy, day.replace(hour=18), day.replace(hour=22), mode=m)
+        for m in ("walk", "cycle", "drive")
+    ]
+    hs = gpd.GeoDataFrame(
+        {"segment_ids": [[3], [17], [30]]},
+        geometry=[segments.geometry[k] for k in (3, 17, 30)],
+        crs="EPSG:4326",
+    )
+    tables = travel_tables(PatrolNetwork(segments, nodes, nm), hs, teams, {})
+    keys = tables.key_nodes
+    assert tables.pred["walk"] is tables.pred["cycle"]  # one search on metres
+    for mode in ("walk", "cycle"):
+        kmh = travel.mode_speed_kmh(mode)
+        np.testing.assert_allclose(
+            tables.dist[mode], travel.travel_times(nm, keys, keys, speed_kmh=kmh)
+        )
+    # Driving by street type has its own search on minutes.
+    minutes = travel.edge_minutes(segments, len(nodes), mode="drive")
+    np.testing.assert_allclose(
+        tables.dist["drive"], travel.travel_times(minutes, keys, keys, speed_kmh=None)
+    )
+    assert tables.tt("walk", int(keys[0]), int(keys[-1])) == tables.dist["walk"][0, -1]
