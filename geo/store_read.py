@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
+from geo.store_bulk import read_data_version, read_reports
 from geo.store_engine import StoreConnection
-from geo.store_tables import REPORT_FIELDS, audit, batches, reports
+from geo.store_tables import audit, batches, reports
 
 __all__ = ["StoreReader"]
-
-_STRING_FIELDS = ("report_id", "category", "source", "location_hint", "lsoa_code", "batch_id")
 
 
 class StoreReader(StoreConnection):
@@ -26,8 +25,9 @@ class StoreReader(StoreConnection):
         end: datetime | str | None = None,
         categories: Iterable[str] | None = None,
         sources: Iterable[str] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Read stored reports, optionally filtered by period, categories and sources.
+        """Read stored reports, filtered in SQL by period, categories and sources.
 
         Parameters
         ----------
@@ -35,24 +35,37 @@ class StoreReader(StoreConnection):
             Keep reports with ``start <= occurred_at < end``.
         categories, sources
             Keep only these.
+        columns
+            Read only these report columns (default: all); a page reads what it draws.
 
         Returns
         -------
         pandas.DataFrame
-            The report table of DESIGN section 3.
+            The report table of DESIGN section 3 (its dtypes), read in chunks
+            (:func:`geo.store_bulk.read_reports`).
         """
-        q = sa.select(*[reports.c[c] for c in REPORT_FIELDS])
-        if start is not None:
-            q = q.where(reports.c.occurred_at >= pd.Timestamp(start).to_pydatetime())
-        if end is not None:
-            q = q.where(reports.c.occurred_at < pd.Timestamp(end).to_pydatetime())
-        if categories is not None:
-            q = q.where(reports.c.category.in_(list(categories)))
-        if sources is not None:
-            q = q.where(reports.c.source.in_(list(sources)))
         with self.engine.connect() as conn:
-            rows = conn.execute(q).fetchall()
-        return _report_frame(rows)
+            return read_reports(
+                conn,
+                columns=columns,
+                start=start,
+                end=end,
+                categories=categories,
+                sources=sources,
+            )
+
+    def data_version(self) -> int:
+        """Return a counter that changes whenever stored reports change (a cache key).
+
+        Imports that add reports, purges, deleted imports and new street segments
+        each raise it by one; it is one primary-key read.
+
+        Returns
+        -------
+        int
+        """
+        with self.engine.connect() as conn:
+            return read_data_version(conn)
 
     def count_reports(self) -> int:
         """Return the number of stored reports."""
@@ -92,18 +105,3 @@ class StoreReader(StoreConnection):
         if lo is None:
             return None
         return pd.Timestamp(lo), pd.Timestamp(hi)
-
-
-def _report_frame(rows: list[sa.Row]) -> pd.DataFrame:
-    """The report table (DESIGN section 3, its dtypes) of rows read from ``reports``."""
-    frame = pd.DataFrame(rows, columns=REPORT_FIELDS)
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], format="ISO8601").astype(
-        "datetime64[ns]"
-    )
-    frame["time_known"] = frame["time_known"].astype(bool)
-    frame["segment_id"] = frame["segment_id"].astype("Int64")
-    for col in _STRING_FIELDS:
-        frame[col] = frame[col].astype("string")
-    frame["lon"] = frame["lon"].astype("float64")
-    frame["lat"] = frame["lat"].astype("float64")
-    return frame

@@ -12,6 +12,7 @@ __all__ = [
     "metadata",
     "plans",
     "reports",
+    "store_state",
 ]
 
 metadata = sa.MetaData()
@@ -67,6 +68,15 @@ plans = sa.Table(
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("plan_date", sa.String(10), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+)
+
+# Counters of the store, e.g. "data_version": bumped by every write that changes reports,
+# so pages can key their caches on one primary-key read (migration 0004).
+store_state = sa.Table(
+    "store_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
 )
 
 REPORT_FIELDS = [c.name for c in reports.columns]

@@ -7,19 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from geo.rejects import purge_rejects
 from geo.store_audit import current_user
+from geo.store_bulk import bump_data_version, insert_reports, update_segments
 from geo.store_engine import StoreConnection
 from geo.store_scrub import scrub, secure_delete
-from geo.store_tables import AUDIT_ACTIONS, REPORT_FIELDS, audit, batches, plans, reports
+from geo.store_tables import AUDIT_ACTIONS, audit, batches, plans, reports
 
 __all__ = ["StoreWriter", "current_user"]
-
-_PG_CHUNK = 5000  # rows per INSERT ... ON CONFLICT statement on PostgreSQL
 
 
 def _now() -> datetime:
@@ -87,29 +85,13 @@ class StoreWriter(StoreConnection):
                 )
             )
             self._audit(conn, "import", f"{file_name} ({source})", inserted, actor)
+            if inserted:
+                bump_data_version(conn)
         return {"batch_id": batch_id, "accepted": inserted, "duplicates": dup, "rejected": rejected}
 
     def _insert_reports(self, conn: sa.Connection, frame: pd.DataFrame) -> int:
-        if frame.empty:
-            return 0
-        values = _report_values(frame)
-        if self.is_sqlite:
-            return _insert_sqlite(conn, frame, values)
-        # Key order everywhere: concurrent imports of overlapping files then take row locks
-        # in the same order and wait for each other instead of deadlocking.
-        cols = REPORT_FIELDS
-        order = np.argsort(values["report_id"].astype(str), kind="stable")
-        records = [
-            dict(zip(cols, row, strict=True))
-            for row in zip(*(values[c][order] for c in cols), strict=True)
-        ]
-        if self.engine.dialect.name == "postgresql":
-            return _insert_postgresql(conn, records)
-        existing = set(conn.execute(sa.select(reports.c.report_id)).scalars())
-        fresh = [r for r in records if r["report_id"] not in existing]
-        if fresh:
-            conn.execute(reports.insert(), fresh)
-        return len(fresh)
+        """Bulk-insert the new reports of ``frame`` (:func:`geo.store_bulk.insert_reports`)."""
+        return insert_reports(conn, frame)
 
     def set_segments(self, report_ids: Sequence[str], segment_ids: Sequence[int | None]) -> int:
         """Record the street segment of stored reports (after a network is loaded).
@@ -126,18 +108,11 @@ class StoreWriter(StoreConnection):
         int
             Rows updated.
         """
-        segs = [None if s is None or pd.isna(s) or int(s) < 0 else int(s) for s in segment_ids]
-        params = [{"rid": r, "seg": s} for r, s in zip(report_ids, segs, strict=True)]
-        if not params:
-            return 0
-        stmt = (
-            reports.update()
-            .where(reports.c.report_id == sa.bindparam("rid"))
-            .values(segment_id=sa.bindparam("seg"))
-        )
         with self.engine.begin() as conn:
-            conn.execute(stmt, params)
-        return len(params)
+            n = update_segments(conn, report_ids, segment_ids)
+            if n:
+                bump_data_version(conn)
+        return n
 
     def audit(self, action: str, what: str, *, n_rows: int = 0, actor: str | None = None) -> None:
         """Append an event to the audit log (never report content).
@@ -202,6 +177,8 @@ class StoreWriter(StoreConnection):
             self._audit(
                 conn, "purge", f"reports before {cutoff:%Y-%m-%d}", n, actor or current_user()
             )
+            if n:
+                bump_data_version(conn)
         files = purge_rejects(cutoff, batch_ids=old_batches)
         scrubbed = scrub(self.engine, ["reports"])
         return {
@@ -242,6 +219,7 @@ class StoreWriter(StoreConnection):
             n = int(conn.execute(reports.delete().where(reports.c.batch_id == batch_id)).rowcount)
             conn.execute(batches.delete().where(batches.c.batch_id == batch_id))
             self._audit(conn, "delete", f"import {batch_id}", n, actor or current_user())
+            bump_data_version(conn)
         scrubbed = scrub(self.engine, ["reports", "batches"])
         return {"batch_id": batch_id, "reports": n, "scrubbed": scrubbed}
 
@@ -275,69 +253,3 @@ class StoreWriter(StoreConnection):
             )
             self._audit(conn, "plan", f"patrol plan for {plan_date}", 1, actor or current_user())
         return plan_id
-
-
-def _report_values(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The report columns of ``frame`` as object arrays of plain Python values."""
-    occurred = pd.to_datetime(frame["occurred_at"]).dt.to_pydatetime()
-    seg = frame["segment_id"].astype("Int64")
-    return {
-        "report_id": frame["report_id"].astype(str).to_numpy(dtype=object),
-        "occurred_at": np.asarray(occurred, dtype=object),
-        "time_known": frame["time_known"].astype(bool).to_numpy(dtype=object),
-        "category": frame["category"].astype(str).to_numpy(dtype=object),
-        "source": frame["source"].astype(str).to_numpy(dtype=object),
-        "lon": frame["lon"].astype(float).to_numpy(dtype=object),
-        "lat": frame["lat"].astype(float).to_numpy(dtype=object),
-        "segment_id": np.where(seg.isna(), None, seg.fillna(-1).astype(int)).astype(object),
-        "location_hint": _nullable_strings(frame["location_hint"]),
-        "lsoa_code": _nullable_strings(frame["lsoa_code"]),
-        "batch_id": frame["batch_id"].astype(str).to_numpy(dtype=object),
-    }
-
-
-def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, values: dict[str, np.ndarray]) -> int:
-    """Insert new reports through the DB-API; returns the number of rows inserted.
-
-    An ``executemany`` of plain tuples is several times faster than SQLAlchemy Core.
-    """
-    cols = REPORT_FIELDS
-    values["occurred_at"] = _sqlite_datetimes(frame["occurred_at"])
-    values["time_known"] = frame["time_known"].astype(int).to_numpy(dtype=object)
-    # Inserting in key order keeps the primary-key B-tree appends local.
-    order = np.argsort(values["report_id"].astype(str), kind="stable")
-    rows = list(zip(*(values[c][order] for c in cols), strict=True))
-    raw = conn.connection.driver_connection
-    before = raw.total_changes
-    placeholders = ", ".join("?" * len(cols))
-    raw.executemany(
-        f"INSERT OR IGNORE INTO reports ({', '.join(cols)}) VALUES ({placeholders})", rows
-    )
-    return raw.total_changes - before
-
-
-def _insert_postgresql(conn: sa.Connection, records: list[dict[str, Any]]) -> int:
-    """Insert new reports with ``ON CONFLICT DO NOTHING``; returns the number inserted."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit,
-    # then skips it; RETURNING lists only the rows this statement inserted.
-    stmt = pg_insert(reports).on_conflict_do_nothing(index_elements=["report_id"])
-    stmt = stmt.returning(reports.c.report_id)
-    total = 0
-    for start in range(0, len(records), _PG_CHUNK):
-        total += len(conn.execute(stmt, records[start : start + _PG_CHUNK]).fetchall())
-    return total
-
-
-def _nullable_strings(series: pd.Series) -> np.ndarray:
-    s = series.astype("string")
-    return np.where(s.isna(), None, s.fillna("")).astype(object)
-
-
-def _sqlite_datetimes(series: pd.Series) -> np.ndarray:
-    """Format timestamps as SQLAlchemy's SQLite text (``YYYY-MM-DD HH:MM:SS.000000``)."""
-    text = np.datetime_as_string(series.to_numpy(dtype="datetime64[s]"), unit="s").astype("S19")
-    chars = text.view("S1").reshape(-1, 19)
-    chars[:, 10] = b" "
-    return np.char.add(text.astype("U19"), ".000000").astype(object)

@@ -285,3 +285,84 @@ def test_the_local_actor_is_the_os_account_and_host_not_an_env_var(store, monkey
     actor = store.audit_log()["actor"].iloc[-1]
     assert actor == f"{getpass.getuser()}@{socket.gethostname()}"
     assert "someone-else" not in actor
+
+
+def _index_names(store: Store) -> set[str]:
+    with store.engine.connect() as conn:
+        return {ix["name"] for ix in sa.inspect(conn).get_indexes("reports")}
+
+
+def test_bulk_load_into_an_empty_store_rebuilds_its_indexes(store, monkeypatch):
+    import geo.store_bulk
+
+    before = _index_names(store)
+    assert {"ix_reports_occurred_at", "ix_reports_batch_id"} <= before
+    monkeypatch.setattr(geo.store_bulk, "BULK_MIN_ROWS", 4)  # take the bulk path with 12 rows
+    frame = _reports(12)
+    repeated = pd.concat([frame, frame.iloc[:3]], ignore_index=True)  # 3 keys twice
+    out = _add(store, repeated)
+    assert (out["accepted"], out["duplicates"]) == (12, 3)
+    assert _index_names(store) == before
+    again = _add(store, pd.concat([frame.iloc[6:], _reports(4, day="2024-03-01")]))
+    assert (again["accepted"], again["duplicates"]) == (4, 6)
+    back = store.reports()
+    assert back["report_id"].is_unique and len(back) == 16
+
+
+def test_hostile_text_round_trips_exactly(store):
+    frame = _reports(6)
+    hints = ["tab\there", "line\nbreak\r\n", 'quote " and \\ backslash', "\\N", "", None]
+    frame["location_hint"] = pd.array(hints, dtype="string")
+    frame["lsoa_code"] = pd.array(["E01012345", None, ",;|", "'", "\\.", "x"], dtype="string")
+    _add(store, frame)
+    back = store.reports().set_index("report_id").loc[frame["report_id"]]
+    for col in ("location_hint", "lsoa_code"):
+        expected = frame[col].to_numpy(dtype=object, na_value=None).tolist()
+        assert back[col].to_numpy(dtype=object, na_value=None).tolist() == expected
+
+
+def test_reports_reads_only_the_columns_asked_for(store):
+    frame = _reports(6)
+    _add(store, frame)
+    back = store.reports(columns=["occurred_at", "category", "segment_id", "lon"])
+    assert list(back.columns) == ["occurred_at", "category", "segment_id", "lon"]
+    assert back["occurred_at"].dtype == "datetime64[ns]"
+    assert back["segment_id"].dtype == "Int64" and back["lon"].dtype == "float64"
+    assert back["category"].dtype == "string"
+    assert sorted(back["occurred_at"]) == sorted(frame["occurred_at"])
+    part = store.reports(
+        columns=["category"], categories=["asb"], start="2024-01-05 21:00", end="2024-01-06"
+    )
+    assert list(part["category"]) == ["asb"] * len(part) and len(part) == 3
+    empty = store.reports(columns=["occurred_at", "time_known"], sources=["police"])
+    assert empty.empty and empty["occurred_at"].dtype == "datetime64[ns]"
+    assert empty["time_known"].dtype == bool
+    with pytest.raises(ValueError, match="Unknown report columns"):
+        store.reports(columns=["lat; DROP TABLE reports"])
+
+
+def test_reports_read_in_chunks_equal_one_read(store, monkeypatch):
+    import geo.store_bulk
+
+    _add(store, _reports(7))
+    whole = store.reports().sort_values("report_id", ignore_index=True)
+    monkeypatch.setattr(geo.store_bulk, "CHUNK_ROWS", 2)
+    chunked = store.reports().sort_values("report_id", ignore_index=True)
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert len(chunked) == 7
+
+
+def test_data_version_changes_with_the_reports_only(store):
+    v0 = store.data_version()
+    frame = _reports(4)
+    _add(store, frame)
+    v1 = store.data_version()
+    assert v1 == v0 + 1
+    _add(store, frame)  # nothing new
+    store.audit("export", "hotspots.csv", n_rows=4)
+    store.save_plan("2024-01-06", "{}")
+    assert store.data_version() == v1
+    store.set_segments(list(frame["report_id"]), [3, 4, -1, None])
+    assert store.data_version() == v1 + 1
+    store.purge(older_than_months=1, now=datetime(2030, 1, 1))
+    assert store.data_version() == v1 + 2

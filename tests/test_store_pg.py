@@ -167,3 +167,38 @@ def test_unreachable_server_is_a_plain_error():
     with pytest.raises(ValueError, match="Cannot open the database") as info:
         Store("postgresql+psycopg://beatplan:secret@127.0.0.1:1/none?connect_timeout=3")
     assert "secret" not in str(info.value)
+
+
+def test_upgrade_to_the_data_version_revision_keeps_every_row(store):
+    _fill(store)
+    with store.engine.connect() as conn:
+        command.downgrade(base_config(conn), "0003")
+        conn.commit()
+    before = _snapshot_tables(store)
+    with store.engine.connect() as conn:
+        assert "store_state" not in sa.inspect(conn).get_table_names()
+        command.upgrade(base_config(conn), "head")
+        conn.commit()
+    assert _version(store) == HEAD
+    _assert_same(before, _snapshot_tables(store))
+    assert store.data_version() == 1
+    _add(store, _reports(3, day="2024-05-01"))
+    assert store.data_version() == 2
+
+
+def base_config(conn: sa.Connection) -> Config:
+    """The store's own migrations, run on ``conn``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _snapshot_tables(store: Store) -> dict[str, pd.DataFrame]:
+    """Every row of the reports, batches, audit and plans tables, read without the store."""
+    out = {}
+    with store.engine.connect() as conn:
+        for table, key in (("reports", "report_id"), ("batches", "batch_id"), ("plans", "plan_id")):
+            out[table] = pd.read_sql(sa.text(f"SELECT * FROM {table} ORDER BY {key}"), conn)
+        out["audit"] = pd.read_sql(sa.text("SELECT * FROM audit ORDER BY id"), conn)
+    return out

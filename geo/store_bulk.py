@@ -1,0 +1,359 @@
+"""Bulk report I/O for the store: SQLite executemany and PostgreSQL COPY in, chunked reads out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from geo.store_tables import REPORT_FIELDS, reports, store_state
+
+__all__ = [
+    "BULK_MIN_ROWS",
+    "CHUNK_ROWS",
+    "bump_data_version",
+    "insert_reports",
+    "read_data_version",
+    "read_reports",
+    "update_segments",
+]
+
+CHUNK_ROWS = 100_000  # rows converted to Python values (or fetched) at a time
+BULK_MIN_ROWS = 20_000  # into an empty table from this size, secondary indexes are built after
+_STRING_FIELDS = ("report_id", "category", "source", "location_hint", "lsoa_code", "batch_id")
+_DATA_VERSION = "data_version"
+
+
+def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
+    """Insert the reports of ``frame`` that are not stored yet, in key order, in one transaction.
+
+    SQLite: a prepared ``INSERT OR IGNORE`` run by ``executemany`` over chunks of plain tuples;
+    into an empty table, the secondary indexes are dropped and rebuilt once after the load.
+    PostgreSQL: ``COPY`` into a temporary table, then ``INSERT ... ON CONFLICT DO NOTHING``.
+    Both insert in ``report_id`` order, so concurrent imports of overlapping files lock keys
+    in the same order and wait for each other instead of deadlocking.
+
+    Parameters
+    ----------
+    conn
+        A connection inside the import's transaction.
+    frame
+        Reports (the report table of DESIGN section 3) with ``batch_id`` set.
+
+    Returns
+    -------
+    int
+        The number of reports inserted (the rest were stored already, or repeated in ``frame``).
+    """
+    if frame.empty:
+        return 0
+    frame = frame.sort_values("report_id", kind="stable", ignore_index=True)
+    name = conn.dialect.name
+    if name == "sqlite":
+        return _insert_sqlite(conn, frame)
+    if name == "postgresql":
+        return _insert_postgresql(conn, frame)
+    return _insert_generic(conn, frame)
+
+
+def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
+    """The report columns of ``part`` as lists of plain Python values, in REPORT_FIELDS order."""
+    if sqlite:  # SQLAlchemy's SQLite text for DateTime, and 0/1 for Boolean
+        occurred: list[Any] = _sqlite_datetimes(part["occurred_at"]).tolist()
+        known: list[Any] = part["time_known"].astype(bool).astype(int).tolist()
+    else:
+        occurred = pd.to_datetime(part["occurred_at"]).dt.to_pydatetime().tolist()
+        known = part["time_known"].astype(bool).tolist()
+    seg = part["segment_id"].astype("Int64").to_numpy(dtype=object, na_value=None)
+    return [
+        part["report_id"].astype(str).tolist(),
+        occurred,
+        known,
+        part["category"].astype(str).tolist(),
+        part["source"].astype(str).tolist(),
+        part["lon"].to_numpy(dtype="float64").tolist(),
+        part["lat"].to_numpy(dtype="float64").tolist(),
+        seg.tolist(),
+        _nullable_strings(part["location_hint"]),
+        _nullable_strings(part["lsoa_code"]),
+        part["batch_id"].astype(str).tolist(),
+    ]
+
+
+def _rows(frame: pd.DataFrame, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of ``frame`` as tuples, converting one chunk at a time (bounded memory)."""
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        yield from zip(*_python_columns(part, sqlite=sqlite), strict=True)
+
+
+def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
+    """Insert through the DB-API cursor; returns the number of rows inserted."""
+    raw = conn.connection.driver_connection
+    if not raw.in_transaction:  # take the write lock now: the emptiness check below holds
+        raw.execute("BEGIN IMMEDIATE")
+    rebuild: list[str] = []
+    empty = raw.execute("SELECT 1 FROM reports LIMIT 1").fetchone() is None
+    if empty and len(frame) >= BULK_MIN_ROWS:
+        # Bulk load into an empty table: one sort per index afterwards instead of a random
+        # B-tree insert per row. The unique key stays (keys arrive sorted, so it only appends).
+        indexes = raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'reports' AND sql IS NOT NULL"
+        ).fetchall()
+        for index, sql in indexes:
+            raw.execute(f'DROP INDEX "{index.replace(chr(34), chr(34) * 2)}"')
+            rebuild.append(sql)
+    before = raw.total_changes
+    cols = ", ".join(REPORT_FIELDS)
+    marks = ", ".join("?" * len(REPORT_FIELDS))
+    raw.executemany(
+        f"INSERT OR IGNORE INTO reports ({cols}) VALUES ({marks})", _rows(frame, sqlite=True)
+    )
+    inserted = raw.total_changes - before
+    for sql in rebuild:
+        raw.execute(sql)
+    return inserted
+
+
+def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame) -> int:
+    """``COPY`` into a temporary table, then insert the new keys; returns the number inserted."""
+    raw = conn.connection.driver_connection
+    cols = ", ".join(REPORT_FIELDS)
+    with raw.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS beatplan_reports_in")
+        cur.execute(
+            "CREATE TEMPORARY TABLE beatplan_reports_in "
+            "(LIKE reports INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        with cur.copy(f"COPY beatplan_reports_in ({cols}) FROM STDIN") as copy:
+            for row in _rows(frame, sqlite=False):
+                copy.write_row(row)
+        # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit,
+        # then skips it; the row count is what this statement inserted.
+        cur.execute(
+            f"INSERT INTO reports ({cols}) SELECT {cols} FROM beatplan_reports_in "
+            "ORDER BY report_id ON CONFLICT (report_id) DO NOTHING"
+        )
+        inserted = int(cur.rowcount)
+        cur.execute("DROP TABLE beatplan_reports_in")
+    return inserted
+
+
+def _insert_generic(conn: sa.Connection, frame: pd.DataFrame) -> int:
+    """Any other database: skip stored keys, insert the rest with SQLAlchemy Core."""
+    existing = set(conn.execute(sa.select(reports.c.report_id)).scalars())
+    seen: set[str] = set()
+    fresh = []
+    for row in _rows(frame, sqlite=False):
+        if row[0] not in existing and row[0] not in seen:
+            seen.add(row[0])
+            fresh.append(dict(zip(REPORT_FIELDS, row, strict=True)))
+    if fresh:
+        conn.execute(reports.insert(), fresh)
+    return len(fresh)
+
+
+def update_segments(conn: sa.Connection, report_ids: Sequence[str], segment_ids: Any) -> int:
+    """Set ``segment_id`` of stored reports in one statement per chunk (after a network load).
+
+    Parameters
+    ----------
+    conn
+        A connection inside a transaction.
+    report_ids
+        The reports.
+    segment_ids
+        Their segments: integers, with ``None``, NA or a negative number for off-network.
+
+    Returns
+    -------
+    int
+        The number of reports given.
+    """
+    seg = pd.array(pd.Series(list(segment_ids), dtype="object"), dtype="Int64")
+    if len(seg) != len(report_ids):
+        msg = f"{len(report_ids)} report ids but {len(seg)} segment ids: give one segment each."
+        raise ValueError(msg)
+    if not len(seg):
+        return 0
+    seg[seg.fillna(-1) < 0] = pd.NA
+    frame = pd.DataFrame({"rid": pd.array(list(report_ids), dtype="string"), "seg": seg})
+    frame = frame.sort_values("rid", kind="stable", ignore_index=True)
+    if conn.dialect.name == "postgresql":
+        _update_segments_postgresql(conn, frame)
+        return len(frame)
+    stmt = "UPDATE reports SET segment_id = ? WHERE report_id = ?"
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        for start in range(0, len(frame), CHUNK_ROWS):
+            part = frame.iloc[start : start + CHUNK_ROWS]
+            segs = part["seg"].to_numpy(dtype=object, na_value=None).tolist()
+            raw.executemany(stmt, zip(segs, part["rid"].tolist(), strict=True))
+        return len(frame)
+    core = (
+        reports.update()
+        .where(reports.c.report_id == sa.bindparam("rid"))
+        .values(segment_id=sa.bindparam("seg"))
+    )
+    params = [
+        {"rid": r, "seg": s}
+        for r, s in zip(
+            frame["rid"].tolist(), frame["seg"].to_numpy(dtype=object, na_value=None), strict=True
+        )
+    ]
+    conn.execute(core, params)
+    return len(frame)
+
+
+def _update_segments_postgresql(conn: sa.Connection, frame: pd.DataFrame) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS beatplan_segments_in")
+        cur.execute(
+            "CREATE TEMPORARY TABLE beatplan_segments_in "
+            "(report_id varchar(32), segment_id integer) ON COMMIT DROP"
+        )
+        with cur.copy("COPY beatplan_segments_in (report_id, segment_id) FROM STDIN") as copy:
+            segs = frame["seg"].to_numpy(dtype=object, na_value=None).tolist()
+            for row in zip(frame["rid"].tolist(), segs, strict=True):
+                copy.write_row(row)
+        cur.execute(
+            "UPDATE reports AS r SET segment_id = s.segment_id FROM beatplan_segments_in AS s "
+            "WHERE r.report_id = s.report_id"
+        )
+        cur.execute("DROP TABLE beatplan_segments_in")
+
+
+def bump_data_version(conn: sa.Connection) -> None:
+    """Count one more change to the stored reports (in the writing transaction).
+
+    Pages key their caches on :func:`read_data_version`; call this last in a transaction
+    that changed ``reports`` (concurrent writers then queue on one row without deadlock).
+
+    Parameters
+    ----------
+    conn
+        A connection inside the writing transaction.
+    """
+    stmt = (
+        store_state.update()
+        .where(store_state.c.name == _DATA_VERSION)
+        .values(value=store_state.c.value + 1)
+    )
+    if conn.execute(stmt).rowcount == 0:
+        conn.execute(store_state.insert().values(name=_DATA_VERSION, value=1))
+
+
+def read_data_version(conn: sa.Connection) -> int:
+    """Return the reports' change counter (0 for a store that has never changed).
+
+    Parameters
+    ----------
+    conn
+        A connection.
+
+    Returns
+    -------
+    int
+    """
+    q = sa.select(store_state.c.value).where(store_state.c.name == _DATA_VERSION)
+    value = conn.execute(q).scalar_one_or_none()
+    return int(value or 0)
+
+
+def read_reports(
+    conn: sa.Connection,
+    *,
+    columns: Sequence[str] | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    categories: Iterable[str] | None = None,
+    sources: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Read stored reports in chunks, filtered in SQL, as the report table of DESIGN section 3.
+
+    Parameters
+    ----------
+    conn
+        A connection.
+    columns
+        The columns to read (default: all of REPORT_FIELDS), in this order.
+    start, end
+        Keep reports with ``start <= occurred_at < end``.
+    categories, sources
+        Keep only these.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        When a column is not a report column.
+    """
+    cols = list(REPORT_FIELDS if columns is None else columns)
+    unknown = [c for c in cols if c not in REPORT_FIELDS]
+    if unknown or not cols:
+        msg = f"Unknown report columns {unknown}; choose from {', '.join(REPORT_FIELDS)}."
+        raise ValueError(msg)
+    # Raw values (no per-row type processing): dtypes are set per column afterwards.
+    q = sa.select(*[sa.type_coerce(reports.c[c], sa.String).label(c) for c in cols])
+    if start is not None:
+        q = q.where(reports.c.occurred_at >= pd.Timestamp(start).to_pydatetime())
+    if end is not None:
+        q = q.where(reports.c.occurred_at < pd.Timestamp(end).to_pydatetime())
+    if categories is not None:
+        q = q.where(reports.c.category.in_(list(categories)))
+    if sources is not None:
+        q = q.where(reports.c.source.in_(list(sources)))
+    parts: dict[str, list[Any]] = {c: [] for c in cols}
+    result = conn.execution_options(yield_per=CHUNK_ROWS).execute(q)
+    for chunk in result.partitions():
+        values = list(zip(*chunk, strict=True))
+        for c, col in zip(cols, values, strict=True):
+            parts[c].append(_column(c, col))
+    return pd.DataFrame({c: _concat(c, parts[c]) for c in cols})
+
+
+def _column(name: str, values: Sequence[Any]) -> Any:
+    """One chunk of one column, in the dtype of the report table."""
+    if name == "occurred_at":  # SQLite gives text, PostgreSQL datetime objects
+        text = len(values) > 0 and isinstance(values[0], str)
+        stamps = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601" if text else None)
+        return stamps.to_numpy(dtype="datetime64[ns]")
+    if name == "time_known":
+        return np.asarray(values).astype(bool)
+    if name in ("lon", "lat"):
+        return np.asarray(values, dtype="float64")
+    if name == "segment_id":
+        return pd.array(values, dtype="Int64")
+    return pd.array(values, dtype="string")
+
+
+def _concat(name: str, chunks: list[Any]) -> Any:
+    """Join one column's chunks (an empty column of the right dtype when there are none)."""
+    if not chunks:
+        return pd.Series(_column(name, []))
+    if len(chunks) == 1:
+        return chunks[0]
+    if isinstance(chunks[0], np.ndarray):
+        return np.concatenate(chunks)
+    return pd.concat([pd.Series(c) for c in chunks], ignore_index=True).array
+
+
+def _nullable_strings(series: pd.Series) -> list[str | None]:
+    return series.astype("string").to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _sqlite_datetimes(series: pd.Series) -> np.ndarray:
+    """Format timestamps as SQLAlchemy's SQLite text (``YYYY-MM-DD HH:MM:SS.000000``)."""
+    text = np.datetime_as_string(series.to_numpy(dtype="datetime64[s]"), unit="s").astype("S19")
+    chars = text.view("S1").reshape(-1, 19)
+    chars[:, 10] = b" "
+    return np.char.add(text.astype("U19"), ".000000").astype(object)
