@@ -15,6 +15,7 @@ from planning.impact_disclosure import period_text
 from planning.impact_ledger import custom_periods
 from planning.tracking import patrol_log
 from ui.auth import require
+from ui.escape import md_text
 from ui.state import (
     _network_key,
     data_version,
@@ -169,7 +170,7 @@ try:
         _network_key(),
     )
 except ValueError as exc:
-    st.error(str(exc))
+    st.error(md_text(exc))
     st.stop()
 if stale and user.role == "supervisor":
     st.caption(
