@@ -100,8 +100,16 @@ STREET_TYPES = frozenset(
         "croft",
         "chase",
         "wynd",
+        "side",
+        "centre",
+        "buildings",
+        "villas",
+        "station",
+        "estate",
     ]
 )
+_DIRECTIONS = r"(?:\s+(?:north|south|east|west|upper|lower))?"
+_ROAD_NUMBER = re.compile(r"(?i)[ABM][0-9]{1,4}(?:\s?\(M\))?")
 _ON_OR_NEAR = re.compile(r"(?i)^\s*on or near\s+")
 _PLAIN_PLACE = re.compile(r"[A-Za-z][A-Za-z'&/.\- ]{1,78}[A-Za-z]")
 _FILE_TYPES = frozenset({".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".xls"})
@@ -251,11 +259,11 @@ def _police_uk_place(x: pd.Series, *, plain_streets: bool) -> pd.Series:
     low = x.fillna("").str.lower()
     ok = low.isin(POLICE_UK_PLACES).fillna(False).astype(bool)
     if plain_streets:
-        last = low.str.extract(r"([a-z]+)\s*$", expand=False)
+        last = low.str.extract(r"([a-z]+)" + _DIRECTIONS + r"\s*$", expand=False)
         plain = x.fillna("").str.fullmatch(_PLAIN_PLACE).fillna(False).astype(bool)
         plain &= last.isin(STREET_TYPES).fillna(False).astype(bool)
         plain &= x.fillna("").str.count(r"\s+") < 6
-        ok |= plain
+        ok |= plain | x.fillna("").str.fullmatch(_ROAD_NUMBER).fillna(False).astype(bool)
     return ok & ~contains_personal(x.fillna(""))
 
 
