@@ -90,7 +90,11 @@ class OrienteeringInstance:
 
 @dataclass
 class OrienteeringSolution:
-    """Routes found by :func:`solve_orienteering`, in the instance's units."""
+    """Routes found by :func:`solve_orienteering`, in the instance's units.
+
+    ``status`` is OR-Tools' routing status; ``stage`` says which search stage's routes these
+    are (``"OR-Tools"``, or ``"first stage"`` when OR-Tools found nothing better).
+    """
 
     routes: list[list[int]]
     service_starts: list[list[float]]
@@ -101,6 +105,7 @@ class OrienteeringSolution:
     objective: int
     seconds: float
     status: str
+    stage: str = "OR-Tools"
 
     @property
     def visited(self) -> set[int]:

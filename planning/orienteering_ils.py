@@ -33,6 +33,7 @@ class IteratedLocalSearch:
         ends: list[int],
         vwin: list[tuple[int, int]],
         caps: list[int],
+        breaks: list[tuple[int, int, int] | None] | None = None,
     ) -> None:
         self.mats = [m.astype(np.float64) for m in mats]
         self.vmat, self.service = vmat, service.astype(np.float64)
@@ -51,6 +52,15 @@ class IteratedLocalSearch:
         symmetric = all(np.allclose(m, m.T) for m in self.mats)
         self.free = (self.open <= min(a for a, _ in vwin)) & (self.close >= horizon) & symmetric
         self.group_used = np.zeros(int(cand_group.max(initial=-1)) + 1, dtype=bool)
+        # A team with a break plans its stops in its window less the break, which leaves the
+        # room :meth:`fit_breaks` then finds for the break (by removing stops if need be).
+        self.breaks = list(breaks) if breaks is not None else [None] * self.m
+        self.full_vwin = list(vwin)
+        self.vwin = [
+            (a, max(a, b - spec[0])) if spec is not None else (a, b)
+            for (a, b), spec in zip(vwin, self.breaks, strict=True)
+        ]
+        self.break_starts: list[int | None] = [None] * self.m
         self.sched = [self._schedule(v) for v in range(self.m)]
 
     def _schedule(self, v: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -148,6 +158,94 @@ class IteratedLocalSearch:
     def total(self) -> float:
         """Total score of the current routes."""
         return float(sum(self.score[c] for route in self.routes for c in route))
+
+    def restore(self, routes: list[list[int]]) -> None:
+        """Make ``routes`` (candidate indices per vehicle) the current routes.
+
+        Parameters
+        ----------
+        routes
+            As returned by :meth:`run`.
+        """
+        self._restore(routes)
+
+    def fit_breaks(self) -> None:
+        """Give every team its full window back and place its break, dropping stops if need be.
+
+        A break (``(duration, earliest start, latest start)`` in model units) goes in the
+        first gap between two route positions where it can start in its window and the rest of
+        the route can be delayed by it (each visit's ``maxShift``); it may fall during the
+        travel of that leg, as in OR-Tools' breaks. Where no gap holds it, the lowest-scoring
+        visit overlapping the break window (else the lowest-scoring one) is dropped and the
+        search repeated, so a route always ends up feasible with its break (an empty route
+        takes it at the base). The break starts found are in :attr:`break_starts`.
+        """
+        self.vwin = list(self.full_vwin)
+        for v in range(self.m):
+            self.sched[v] = self._schedule(v)
+            spec = self.breaks[v]
+            if spec is None:
+                continue
+            while True:
+                at = self._break_gap(v, spec)
+                if at is not None or not self.routes[v]:
+                    self.break_starts[v] = at
+                    break
+                self._drop(v, self._break_victim(v, spec))
+
+    def _break_gap(self, v: int, spec: tuple[int, int, int]) -> int | None:
+        """Start of the break in the first gap of route ``v`` that holds it, or ``None``."""
+        dur, lo, hi = spec
+        t = self.mats[self.vmat[v]]
+        nodes, start, _, maxshift = self.sched[v]
+        for i in range(len(nodes) - 1):
+            end_i = start[i] + self.service[nodes[i]]
+            at = max(end_i, lo)
+            if at > hi:
+                return None
+            arrive = max(at + dur, end_i + t[nodes[i], nodes[i + 1]] + dur)
+            if arrive - start[i + 1] <= maxshift[i + 1] + 1e-9:
+                return int(at)
+        return None
+
+    def _break_victim(self, v: int, spec: tuple[int, int, int]) -> int:
+        """Position in route ``v`` of the visit to drop to make room for its break."""
+        dur, lo, hi = spec
+        route = self.routes[v]
+        start = self.sched[v][1][1:-1]
+        ends = start + self.service[self.node[route]]
+        near = (ends >= lo) & (start <= hi + dur)
+        score = np.where(near, self.score[route], np.inf)
+        if not near.any():
+            score = self.score[route]
+        return int(np.argmin(score))
+
+    def _drop(self, v: int, pos: int) -> None:
+        """Remove the visit at position ``pos`` of route ``v``."""
+        c = self.routes[v].pop(pos)
+        self.group_used[self.group[c]] = False
+        self.sched[v] = self._schedule(v)
+
+    def fit_gaps(self, gaps: list[tuple[int, int, int]]) -> None:
+        """Drop second visits that cannot start ``gap`` after the first (model nodes and units).
+
+        Parameters
+        ----------
+        gaps
+            ``(first node, second node, gap)``.
+        """
+        for first, second, gap in gaps:
+            at: dict[int, tuple[int, int, float, float]] = {}
+            for v, route in enumerate(self.routes):
+                _, start, _, maxshift = self.sched[v]
+                for pos, c in enumerate(route):
+                    at[int(self.node[c])] = (v, pos, start[pos + 1], maxshift[pos + 1])
+            if first not in at or second not in at:
+                continue
+            v1, p1, s1, _ = at[first]
+            v2, p2, s2, slack = at[second]
+            if (v1 == v2 and p2 < p1) or s2 + slack < s1 + gap:
+                self._drop(v2, p2)
 
     def _restore(self, routes: list[list[int]]) -> None:
         self.routes = [list(x) for x in routes]

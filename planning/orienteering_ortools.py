@@ -36,6 +36,9 @@ class OrienteeringModel:
     cand
         Candidates for the iterated local search: ``(node, open, close, group, score,
         vehicles)`` per (visit, window interval); the group is the visit.
+    breaks_int
+        Per vehicle, its break as ``(duration, earliest start, latest start)`` in model
+        units, or ``None``.
     """
 
     manager: Any
@@ -52,6 +55,7 @@ class OrienteeringModel:
     horizon: int
     scale: float
     cand: list[tuple[int, int, int, int, float, list[int]]] = field(default_factory=list)
+    breaks_int: list[tuple[int, int, int] | None] = field(default_factory=list)
 
 
 def _node_order(
@@ -258,19 +262,19 @@ def _add_vehicle_constraints(inst: OrienteeringInstance, model: OrienteeringMode
         caps = [len(model.visits) if c is None else int(c) for c in inst.max_stops]
         routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "stops")
 
+    model.breaks_int = [None] * m
     if inst.breaks is not None:
-        node_visit = [int(x) for x in model.service]
+        # OR-Tools reads the visit durations by routing index, not by node.
+        node_visit = [
+            int(model.service[manager.IndexToNode(i)]) for i in range(manager.GetNumberOfIndices())
+        ]
         for v, spec in enumerate(inst.breaks):
             if spec is None or spec[0] <= 0:
                 continue
             dur, lo, hi = spec
-            interval = solver.FixedDurationIntervalVar(
-                int(scale_up(lo, s)),
-                int(scale_down(hi, s)),
-                int(scale_up(dur, s)),
-                False,
-                f"break {v}",
-            )
+            brk = (int(scale_up(dur, s)), int(scale_up(lo, s)), int(scale_down(hi, s)))
+            model.breaks_int[v] = brk
+            interval = solver.FixedDurationIntervalVar(brk[1], brk[2], brk[0], False, f"break {v}")
             tdim.SetBreakIntervalsOfVehicle([interval], v, node_visit)
 
     for i, j, gap in inst.min_gaps:

@@ -120,16 +120,18 @@ def team_routes(
         stops = _stops(j, sol, work, xs, ys, visited_k)
         legs, dist_m = _legs(j, team, stops, work, lookup)
         depart, back, gaps = _depart_back_gaps(j, team, stops, sol, work)
-        brk_at = _break_start(j, team, gaps, work, warnings)
+        brk = _break_start(j, team, gaps, work, warnings)
+        if brk is not None:
+            depart, back = _with_break(j, brk, gaps, depart, back, work)
         routes.append(
             TeamRoute(
                 team=team,
                 stops=tuple(stops),
                 legs=tuple(legs),
                 distance_m=dist_m,
-                depart=depart,
-                back=back,
-                break_start=work.clock.at(brk_at) if brk_at is not None else None,
+                depart=work.clock.at(depart),
+                back=work.clock.at(back),
+                break_start=work.clock.at(brk[0]) if brk is not None else None,
             )
         )
     return routes, warnings, visited_k
@@ -177,55 +179,91 @@ def _legs(
     """Street paths from the base through the stops to the end base, and their length."""
     net, tables = work.net, work.tables
     pred = tables.pred[team.mode]
-    legs: list[tuple[tuple[float, float], ...]] = []
-    dist_m = 0.0
     nodes_seq = (
         [tables.base_nodes[j], *[s.node for s in stops], tables.end_nodes[j]] if stops else []
     )
-    for a, b in itertools.pairwise(nodes_seq):
-        path = travel.street_path(net.node_matrix, pred, a, b, sources=tables.key_nodes)
-        dist_m += travel.path_length_m(net.node_matrix, path)
-        legs.append(tuple(travel.path_coords(net.segments, net.nodes, path, lookup=lookup)))
-    return legs, dist_m
+    paths = [
+        travel.street_path(net.node_matrix, pred, a, b, sources=tables.key_nodes)
+        for a, b in itertools.pairwise(nodes_seq)
+    ]
+    dist_m = float(sum(travel.path_length_m(net.node_matrix, path) for path in paths))
+    coords = travel.paths_coords(net.segments, net.nodes, paths, lookup=lookup)
+    return [tuple(c) for c in coords], dist_m
 
 
 def _depart_back_gaps(
     j: int, team: Team, stops: list[Stop], sol: OrienteeringSolution, work: RouteContext
-) -> tuple[datetime, datetime, list[tuple[float, float]]]:
-    """When team ``j`` leaves and is back, and its idle gaps (plan minutes) for a break."""
+) -> tuple[float, float, list[tuple[float, float, float]]]:
+    """When team ``j`` leaves and is back (plan minutes), and the gaps a break may fall in.
+
+    A gap is ``(free from, free until, travel)``: from leaving one place until service at the
+    next, the leg's travel included (the break may fall during it, as in the solver).
+    """
     minutes, tt, mode = work.clock.minutes, work.tables.tt, team.mode
     s0, s1 = work.shifts[j]
     if not stops:
-        return team.shift_start, team.shift_start, [(s0, s1)]
+        return s0, s0, [(s0, s1, 0.0)]
     # Leave the base just in time for the first stop (no idle wait there).
     first_leg = tt(mode, work.tables.base_nodes[j], stops[0].node)
     depart_min = max(sol.depart[j], minutes(stops[0].arrive) - first_leg)
     last = stops[-1]
-    back_min = minutes(last.leave) + tt(mode, work.tables.end_nodes[j], last.node)
-    depart, back = work.clock.at(depart_min), work.clock.at(back_min)
-    # Idle time: rest first, then walk on to the next stop.
-    gaps = [(s0, minutes(stops[0].arrive) - first_leg)]
+    last_leg = tt(mode, work.tables.end_nodes[j], last.node)
+    back_min = minutes(last.leave) + last_leg
+    gaps = [(s0, minutes(stops[0].arrive), first_leg)]
     gaps += [
-        (minutes(a.leave), minutes(b.arrive) - tt(mode, a.node, b.node))
+        (minutes(a.leave), minutes(b.arrive), tt(mode, a.node, b.node))
         for a, b in itertools.pairwise(stops)
     ]
-    gaps.append((back_min, s1))
-    return depart, back, gaps
+    gaps.append((minutes(last.leave), s1, last_leg))
+    return depart_min, back_min, gaps
 
 
 def _break_start(
-    j: int, team: Team, gaps: list[tuple[float, float]], work: RouteContext, warnings: list[str]
-) -> float | None:
-    """The first idle gap that holds team ``j``'s break (plan minutes); warn when none does."""
+    j: int,
+    team: Team,
+    gaps: list[tuple[float, float, float]],
+    work: RouteContext,
+    warnings: list[str],
+) -> tuple[float, int] | None:
+    """The break start (plan minutes) in the first gap that holds it, and that gap's index.
+
+    The break starts as early as its window allows and may fall during the gap's travel; it
+    fits when the travel and the break together end by the end of the gap. Warns when no gap
+    holds it.
+    """
     spec = work.model.breaks[j]
     if spec is None:
         return None
     dur, lo, hi = spec
-    for a, b in gaps:
-        start_b = max(a, lo)
-        if start_b <= hi + 1e-9 and start_b + dur <= b + 1e-6:
-            return start_b
+    for g, (a, b, leg) in enumerate(gaps):
+        at = max(a, lo)
+        if at <= hi + 1e-9 and max(at + dur, a + leg + dur) <= b + 1e-6:
+            return at, g
     warnings.append(
         f"Team {team.name}: no {int(dur)}-minute gap for the break; plan it on the day."
     )
     return None
+
+
+def _with_break(
+    j: int,
+    brk: tuple[float, int],
+    gaps: list[tuple[float, float, float]],
+    depart: float,
+    back: float,
+    work: RouteContext,
+) -> tuple[float, float]:
+    """Departure and return (plan minutes) once team ``j``'s break is in gap ``brk[1]``.
+
+    A break on the first leg makes the team leave earlier, one on the way back makes it return
+    later; a break at the base, or between stops, changes neither.
+    """
+    at, g = brk
+    spec = work.model.breaks[j]
+    dur = float(spec[0]) if spec is not None else 0.0
+    a, b, leg = gaps[g]
+    if len(gaps) > 1 and g == 0 and at + dur > depart:
+        depart = b - leg - dur
+    if len(gaps) > 1 and g == len(gaps) - 1 and at < back:
+        back = a + leg + dur
+    return depart, back

@@ -11,6 +11,7 @@ and the team routes read back from the solution (:mod:`planning.patrol_routes`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -157,7 +158,10 @@ def plan_patrols(
     dwell_minutes
         Length of every stop; default ``[patrols] dwell_minutes`` (15, the Koper curve).
     time_limit_s
-        Hard limit of the search; default ``[patrols] time_limit_s`` (5 s).
+        Time for the whole plan, default ``[patrols] time_limit_s`` (5 s): travel times,
+        search and street paths together. The search gets what the travel times leave, less
+        a reserve for the street paths; when the travel times alone take it all, the plan is
+        the first-stage greedy routes (the plan's ``settings`` record the seconds).
     seed
         Seeds the iterated local search and changes, deterministically, the order the stops
         enter the OR-Tools model (0 = risk order); OR-Tools routing itself has no seed.
@@ -183,11 +187,12 @@ def plan_patrols(
     -------
     PatrolPlan
     """
+    t_start = time.perf_counter()
     settings, dwell, limit = _plan_options(settings, dwell_minutes, time_limit_s)
     teams = _checked_inputs(teams, hotspots)
     net = as_patrol_network(network)
     spots = read_hotspots(hotspots, revisit, must_visit)
-    search = _Search(limit, seed, solution_limit, metaheuristic, first_solution)
+    search = _Search(limit, seed, solution_limit, metaheuristic, first_solution, t_start + limit)
     rules = _Rules(dwell, revisit_gap_minutes, max_stops)
     work, dropped, sol = _solve_plan(net, spots, teams, settings, rules, search)
     return _assemble_plan(date, teams, sol, work, dropped, rules, search, settings)
@@ -202,6 +207,7 @@ class _Search:
     solution_limit: int | None
     metaheuristic: str
     first_solution: str
+    deadline: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,7 @@ def _solve_plan(
     sol = solve_orienteering(
         model.inst,
         time_limit_s=search.time_limit_s,
+        deadline=search.deadline - _assembly_reserve(search.time_limit_s, model),
         solution_limit=search.solution_limit,
         first_solution=search.first_solution,
         metaheuristic=search.metaheuristic,
@@ -282,6 +289,11 @@ def _solve_plan(
     )
     work = RouteContext(net, spots, tables, model, clock, shifts, rules.dwell)
     return work, elig.dropped, sol
+
+
+def _assembly_reserve(limit: float, model: Any) -> float:
+    """Seconds to keep for the street paths and the plan after the search (a rough estimate)."""
+    return min(0.05 + 0.002 * len(model.visit_h), 0.1 * limit)
 
 
 def _assemble_plan(
@@ -350,5 +362,7 @@ def _plan_settings(
         "max_stops": rules.max_stops,
         "walk_kmh": travel.mode_speed_kmh("walk", settings=settings),
         "solver_status": sol.status,
+        "solver_stage": sol.stage,
         "solver_seconds": round(sol.seconds, 3),
+        "plan_seconds": round(time.perf_counter() - search.deadline + search.time_limit_s, 3),
     }

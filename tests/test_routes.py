@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import sys
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -499,6 +500,126 @@ def test_plan_input_errors(network):
         routes.plan_patrols(network, hotspots.drop(columns="skill"), [team], date=DAY, **FAST)
     with pytest.raises(ValueError, match="end after"):
         Team("B", ("police",), (0, 0), datetime(2025, 3, 7, 19), datetime(2025, 3, 7, 18))
+
+
+# ------------------------------------------------------------------------------------------
+# Ten teams on a larger network: breaks, the first-stage fallback and the time limit
+# ------------------------------------------------------------------------------------------
+
+
+def test_core_break_takes_its_time_and_never_overlaps_a_visit():
+    """One vehicle, twelve stops on a line: the break leaves room for eight of them."""
+    pos = np.concatenate([[0.0, 0.0], np.arange(1.0, 13.0)])  # start, end, then the stops
+    inst = OrienteeringInstance(
+        travel=np.abs(pos[:, None] - pos[None, :]),
+        scores=np.concatenate([[0.0, 0.0], np.ones(12)]),
+        service=np.concatenate([[0.0, 0.0], np.full(12, 10.0)]),
+        starts=[0],
+        ends=[1],
+        vehicle_windows=[(0.0, 130.0)],
+        windows=[None] * 14,
+        breaks=[(30.0, 20.0, 80.0)],
+    )
+    sol = routes.solve_orienteering(inst, time_limit_s=2.0, solution_limit=50)
+    assert routes.check_solution(inst, sol) == []
+    # Out to stop k and back is 2k minutes plus 10 per stop: 12 * 8 = 96 <= 130 - 30.
+    assert sol.score == pytest.approx(8.0)
+    brk = sol.break_starts[0]
+    assert brk is not None and 20.0 - 1e-9 <= brk <= 80.0 + 1e-9
+    for start in sol.service_starts[0]:
+        assert start + 10.0 <= brk + 1e-9 or start >= brk + 30.0 - 1e-9
+
+
+@pytest.fixture(scope="module")
+def city():
+    """A 40 x 40 grid of 100 m streets (3,120 segments), its 100 riskiest hotspots, 10 teams."""
+    net = FakeNetwork(*grid_network(40, 40, 100.0, named=False))
+    rng = np.random.default_rng(17)
+    specs = []
+    for k, seg in enumerate(rng.choice(len(net.segments), 100, replace=False)):
+        skill = "outreach" if k % 7 == 3 else "police"
+        hours = [] if k % 2 else [(18 + k % 4 + h) % 24 for h in range(2)]
+        specs.append((int(seg), 100.0 - k, skill, hours))
+    teams = [
+        Team(
+            f"Team {j}",
+            ("police", "outreach") if j in (2, 5) else ("police",),
+            node_xy(net.nodes, (j * 157) % len(net.nodes)),
+            datetime(2025, 3, 7, 18),
+            datetime(2025, 3, 7, 22),
+            break_minutes=30 if j < 2 else 0,
+        )
+        for j in range(10)
+    ]
+    return net, hotspot_table(net.segments, specs), teams
+
+
+def _check_breaks(plan):
+    """Teams with a break have one, in its window, clear of every stop."""
+    for route in plan.routes:
+        team = route.team
+        if not team.break_minutes:
+            assert route.break_start is None
+            continue
+        brk = route.break_start
+        assert brk is not None
+        assert team.shift_start + timedelta(minutes=60) <= brk
+        assert brk <= team.shift_end - timedelta(minutes=60 + team.break_minutes)
+        end = brk + timedelta(minutes=team.break_minutes)
+        assert all(s.leave <= brk or s.arrive >= end for s in route.stops)
+
+
+def test_ten_teams_with_breaks_all_get_stops(city):
+    net, hotspots, teams = city
+    plan = routes.plan_patrols(net, hotspots, teams, date=DAY, time_limit_s=2.0, settings={})
+    assert all(route.stops for route in plan.routes)
+    assert plan.warnings == ()  # every break found its gap
+    _check_breaks(plan)
+    _check_plan(plan, net, hotspots)
+
+
+@pytest.mark.parametrize("answer", ["nothing", "worse"])
+def test_plan_falls_back_to_the_first_stage(city, monkeypatch, answer):
+    """When OR-Tools returns nothing, or less than it was given, the first stage's routes stand."""
+    from ortools.constraint_solver import pywrapcp
+
+    net, hotspots, teams = city
+    calls = []
+
+    def polish(self, initial, params):
+        if answer == "nothing":
+            calls.append(None)
+            return None
+        empty = self.ReadAssignmentFromRoutes([[] for _ in range(self.vehicles())], True)
+        calls.append(empty)
+        return empty
+
+    def scratch(self, params):
+        calls.append("scratch")
+        return None
+
+    monkeypatch.setattr(pywrapcp.RoutingModel, "SolveFromAssignmentWithParameters", polish)
+    # A search from scratch would mean the model refused the first stage's routes (breaks).
+    monkeypatch.setattr(pywrapcp.RoutingModel, "SolveWithParameters", scratch)
+    plan = routes.plan_patrols(net, hotspots, teams, date=DAY, time_limit_s=1.0, settings={})
+    assert len(calls) == 1 and (answer == "nothing") == (calls[0] is None)
+    assert plan.settings["solver_stage"] == "first stage"
+    assert sum(len(r.stops) for r in plan.routes) >= 30
+    assert plan.warnings == ()
+    _check_breaks(plan)
+    _check_plan(plan, net, hotspots)
+
+
+def test_plan_keeps_to_its_time_limit(city):
+    """The limit covers the whole plan: travel times, search and street paths (a contract)."""
+    net, hotspots, teams = city
+    start = time.perf_counter()
+    plan = routes.plan_patrols(net, hotspots, teams, date=DAY, time_limit_s=2.0, settings={})
+    wall = time.perf_counter() - start
+    # The contract is limit + 1 s; 1.5 s more is slack for a slow, shared test machine.
+    assert wall < 2.0 + 1.0 + 1.5
+    assert 0.0 < plan.settings["plan_seconds"] <= wall + 0.001  # recorded, rounded to ms
+    assert sum(len(r.stops) for r in plan.routes) >= 30
 
 
 # ------------------------------------------------------------------------------------------
