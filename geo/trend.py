@@ -16,6 +16,7 @@ __all__ = [
     "TREND_HELP",
     "Periods",
     "assign_reports",
+    "gone_hotspots",
     "hotspot_trends",
     "mann_kendall",
     "monthly_counts",
@@ -241,3 +242,31 @@ def monthly_counts(
     out = np.zeros((len(hotspots), months), dtype=np.int64)
     np.add.at(out, (owner[keep], idx[keep]), 1)
     return out.tolist()
+
+
+def gone_hotspots(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The hotspots of the period before that share no street (or ground) with a current one.
+
+    Parameters
+    ----------
+    previous
+        The hotspot table of the period before.
+    current
+        The hotspot table of the selected period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``previous`` that are gone.
+    """
+    if not len(previous) or not len(current):
+        return previous
+    prev_segs = [set(map(int, s)) for s in previous["segment_ids"]]
+    if any(prev_segs):
+        now = set().union(*(set(map(int, s)) for s in current["segment_ids"]))
+        keep = np.array([not (s & now) for s in prev_segs], dtype=bool)
+    else:
+        tree = shapely.STRtree(np.asarray(current.geometry.values))
+        hit, _ = tree.query(np.asarray(previous.geometry.values), predicate="intersects")
+        keep = ~np.isin(np.arange(len(previous)), hit)
+    return previous[keep]

@@ -86,7 +86,7 @@ def hotspot_rows(
             "who_should_go": [SKILL_WORDS.get(str(s), _clean(s)) for s in hotspots["skill"]],
         }
     )
-    if trends is not None and len(out):
+    if trends is not None:
         t = trends.set_index("hotspot_id").reindex(out["hotspot_id"])
         out["trend"] = t["trend"].fillna("steady").to_numpy()
         out["this_period"] = t["this_period"].fillna(0).astype(int).to_numpy()

@@ -108,3 +108,18 @@ def test_monthly_counts_last_twelve_months():
     assert np.asarray(out).shape == (4, 12)
     assert out[0][-1] == 2 and sum(out[0]) == 2
     assert out[1][0] == 1 and sum(out[1]) == 1  # April 2023 is outside the 12 months
+
+
+def test_gone_hotspots_share_no_street():
+    from geo.trend import gone_hotspots
+
+    prev = _hotspots()  # segments [1, 2], [3], [4], [5]
+    cur = prev.iloc[:1].assign(segment_ids=[[2, 7]])
+    assert list(gone_hotspots(prev, cur)["hotspot_id"]) == ["H02", "H03", "H04"]
+    pts = gpd.GeoDataFrame(
+        {"hotspot_id": ["H01", "H02"], "segment_ids": [[], []]},
+        geometry=[box(0, 0, 1, 1), box(5, 5, 6, 6)],
+        crs=4326,
+    )
+    now = pts.iloc[:1].set_geometry([box(0.5, 0.5, 2, 2)])
+    assert list(gone_hotspots(pts, now)["hotspot_id"]) == ["H02"]

@@ -1,0 +1,319 @@
+"""Hotspots page map layers: ids, trend-styled outlines, heat, report points, boundary, legend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import folium.plugins
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from planning.map_export import OUTLINE_COLOUR
+from ui.escape import escape_properties, escape_text, html_text
+from ui.maps import Legend, _rounded_geometries, _to_wgs84
+
+__all__ = [
+    "CATEGORY_COLOURS",
+    "TREND_STYLE",
+    "add_boundary",
+    "add_heat_layer",
+    "add_hotspot_outlines",
+    "add_report_points",
+    "hotspot_legend",
+]
+
+#: Badge colour and outline dash per trend word.
+TREND_STYLE: dict[str, tuple[str, str | None]] = {
+    "new": ("#6a1b9a", None),
+    "growing": ("#c62828", None),
+    "steady": (OUTLINE_COLOUR, None),
+    "fading": ("#546e7a", "8 6"),
+    "gone": ("#757575", "2 6"),
+}
+CATEGORY_COLOURS = (
+    "#1b9e77",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#666666",
+)
+MAX_POINTS = 5000
+
+
+def add_hotspot_outlines(
+    m: folium.Map,
+    hotspots: pd.DataFrame,
+    *,
+    trends: Mapping[str, str] | None = None,
+    name: str = "Hotspot outlines and ids",
+    tooltip_fields: Mapping[str, str] | None = None,
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Draw hotspot outlines in :data:`OUTLINE_COLOUR` with an id badge styled by trend.
+
+    Parameters
+    ----------
+    m
+        The map.
+    hotspots
+        The hotspot table (``hotspot_id``, ``geometry``; tooltip columns).
+    trends
+        hotspot id -> trend word (:data:`TREND_STYLE`); outline dashes and badge colours follow it.
+    name
+        The layer's name in the layer switcher.
+    tooltip_fields
+        column -> label shown on hover (escaped).
+    show
+        Whether the layer starts visible.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    group = folium.FeatureGroup(name=escape_text(name), show=show)
+    data = _to_wgs84(hotspots)
+    fields = dict(tooltip_fields or {})
+    trends = dict(trends or {})
+    geoms = _rounded_geometries(data.geometry, tolerance=1e-5)
+    anchors = shapely.point_on_surface(np.asarray(data.geometry.values))
+    ids = [str(h) for h in data["hotspot_id"]]
+    records = data[list(fields)].to_dict("records") if fields else [{}] * len(data)
+    for hid, geom, anchor, rec in zip(ids, geoms, anchors, records, strict=True):
+        colour, dash = TREND_STYLE.get(trends.get(hid, "steady"), TREND_STYLE["steady"])
+        props = escape_properties(rec)
+        folium.GeoJson(
+            {"type": "Feature", "properties": props, "geometry": geom},
+            style_function=lambda _f, d=dash: {
+                "color": OUTLINE_COLOUR,
+                "weight": 4,
+                "opacity": 0.95,
+                "fillColor": OUTLINE_COLOUR,
+                "fillOpacity": 0.12,
+                "dashArray": d,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=[escape_text(f) for f in fields],
+                aliases=[escape_text(a) for a in fields.values()],
+                sticky=True,
+            )
+            if fields
+            else None,
+        ).add_to(group)
+        badge = (
+            f'<div class="hotspot-id" style="background:{colour};color:#fff;border-radius:10px;'
+            "padding:1px 6px;font:bold 12px sans-serif;border:2px solid #fff;white-space:nowrap;"
+            f'box-shadow:0 0 3px #0008;display:inline-block">{html_text(hid)}</div>'
+        )
+        folium.Marker(
+            (anchor.y, anchor.x),
+            icon=folium.DivIcon(html=badge, icon_size=(44, 20), icon_anchor=(14, 10)),
+        ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_heat_layer(
+    m: folium.Map, reports: pd.DataFrame, *, name: str = "Heat map (report density)"
+) -> folium.FeatureGroup:
+    """A kernel-density heat layer of the report points (Leaflet.heat, served locally).
+
+    Parameters
+    ----------
+    m
+        The map.
+    reports
+        Reports with ``lon``, ``lat``.
+    name
+        The layer's name; the layer starts hidden.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    group = folium.FeatureGroup(name=escape_text(name), show=False)
+    pts = reports[["lat", "lon"]].dropna().to_numpy(float).round(5)
+    folium.plugins.HeatMap(pts.tolist(), radius=18, blur=22, min_opacity=0.3).add_to(group)
+    group.add_to(m)
+    return group
+
+
+class _ClusterPoints(MacroElement):
+    """Circle markers from a JSON array added to a marker cluster in one script."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var pts = {{ this.points|tojson }};
+            var cluster = {{ this.cluster.get_name() }};
+            for (var i = 0; i < pts.length; i++) {
+                var p = pts[i];
+                cluster.addLayer(L.circleMarker([p[0], p[1]], {
+                    radius: 5, color: "#ffffff", weight: 1, fillColor: p[2], fillOpacity: 0.95
+                }).bindTooltip(p[3]));
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cluster: Any, points: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "ClusterPoints"
+        self.cluster = cluster
+        self.points = points
+
+
+def add_report_points(
+    m: folium.Map,
+    reports: pd.DataFrame,
+    *,
+    labels: Mapping[str, str],
+    name: str = "Reports by category",
+    max_points: int = MAX_POINTS,
+) -> dict[str, str]:
+    """Report points coloured by category, clustered when many (leaflet.markercluster).
+
+    Tooltip text is HTML-escaped and the data reach the page as a JSON literal.
+
+    Parameters
+    ----------
+    m
+        The map.
+    reports
+        Reports with ``lon``, ``lat``, ``category``, ``occurred_at``.
+    labels
+        category slug -> display name.
+    name
+        The layer's name; the layer starts hidden.
+    max_points
+        At most this many (the latest) are drawn.
+
+    Returns
+    -------
+    dict
+        display name -> colour, for the legend.
+    """
+    reps = reports.dropna(subset=["lon", "lat"])
+    if len(reps) > max_points:
+        reps = reps.nlargest(max_points, "occurred_at")
+    cats = sorted(reps["category"].astype(str).unique())
+    colours = {c: CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] for k, c in enumerate(cats)}
+    tip = {c: html_text(labels.get(c, c)) for c in cats}
+    cat = reps["category"].astype(str)
+    when = pd.to_datetime(reps["occurred_at"]).dt.strftime("%-d %b %Y")
+    points = [
+        [round(float(la), 5), round(float(lo), 5), colours[c], f"{tip[c]} · {w}"]
+        for la, lo, c, w in zip(reps["lat"], reps["lon"], cat, when, strict=True)
+    ]
+    group = folium.FeatureGroup(name=escape_text(name), show=False)
+    cluster = folium.plugins.MarkerCluster(disable_clustering_at_zoom=18).add_to(group)
+    group.add_child(_ClusterPoints(cluster, points))
+    group.add_to(m)
+    return {labels.get(c, c): colours[c] for c in cats}
+
+
+def add_boundary(
+    m: folium.Map, bbox: Sequence[float], *, name: str = "Area boundary"
+) -> folium.GeoJson:
+    """The area's boundary box as a dark dashed line.
+
+    Parameters
+    ----------
+    m
+        The map.
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)``.
+    name
+        The layer's name.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
+    geom = shapely.geometry.mapping(shapely.box(*(float(v) for v in bbox)))
+    layer = folium.GeoJson(
+        {"type": "Feature", "properties": {}, "geometry": geom},
+        name=escape_text(name),
+        interactive=False,
+        style_function=lambda _f: {
+            "color": "#222222",
+            "weight": 2,
+            "fill": False,
+            "dashArray": "10 6",
+        },
+    )
+    layer.add_to(m)
+    return layer
+
+
+def _swatch(colour: str, text: str, *, line: str | None = None) -> str:
+    shape = (
+        f'<span style="display:inline-block;width:22px;height:0;border-top:4px {line} {colour};'
+        'vertical-align:middle;margin-right:6px"></span>'
+        if line
+        else f'<span style="display:inline-block;width:12px;height:12px;background:{colour};'
+        'border-radius:6px;vertical-align:middle;margin-right:6px"></span>'
+    )
+    return f"<div>{shape}{html_text(text)}</div>"
+
+
+def hotspot_legend(
+    m: folium.Map,
+    *,
+    risk_range: tuple[float, float] | None,
+    risk_colours: Sequence[str],
+    trends: Sequence[str] = (),
+    categories: Mapping[str, str] | None = None,
+) -> Legend:
+    """One legend in words: street risk, hotspot outline, trend badges and report categories.
+
+    Parameters
+    ----------
+    m
+        The map.
+    risk_range
+        Lowest and highest street risk drawn, or None when no risk layer.
+    risk_colours
+        The risk colour ramp.
+    trends
+        Trend words present (their badge colours are listed).
+    categories
+        display name -> colour of the report points.
+
+    Returns
+    -------
+    Legend
+    """
+    parts = [
+        '<div style="background:rgba(255,255,255,.93);padding:6px 9px;border-radius:4px;'
+        'font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:230px">'
+    ]
+    if risk_range is not None:
+        lo, hi = risk_range
+        gradient = ", ".join(escape_text(c) for c in risk_colours)
+        parts.append(
+            "<div><b>Street risk</b><br>reports weighted by harm; recent ones count more</div>"
+            f'<div style="height:10px;background:linear-gradient(to right, {gradient})"></div>'
+            '<div style="display:flex;justify-content:space-between">'
+            f"<span>lower ({lo:.1f})</span><span>higher ({hi:.1f})</span></div>"
+        )
+    parts.append(_swatch(OUTLINE_COLOUR, "Hotspot outline", line="solid"))
+    for word in trends:
+        colour, _ = TREND_STYLE.get(word, TREND_STYLE["steady"])
+        parts.append(_swatch(colour, f"Id badge: {word}"))
+    for text, colour in (categories or {}).items():
+        parts.append(_swatch(colour, text))
+    parts.append(_swatch("#222222", "Area boundary", line="dashed"))
+    parts.append("</div>")
+    legend = Legend("".join(parts), position="bottomright")
+    legend.add_to(m)
+    return legend
