@@ -65,3 +65,19 @@ def test_tracking_page_with_demo_track_shows_dosage_table() -> None:
     assert at.get("vega_lite_chart"), "the dosage chart is missing"
     assert any(s.value == "Effect on reports" for s in at.subheader)
     assert any("Plan patrols first" in c.value for c in at.caption)
+    assert table["Delivered (min)"].dtype.name == "Int64"  # whole minutes
+    assert all(a == "on time" or a.endswith(("late", "early")) for a in table["Arrival"])
+
+
+def test_unreadable_gpx_is_a_plain_error_and_marks_no_stop() -> None:
+    plan = make_plan()
+    at = AppTest.from_file(TRACKING, default_timeout=60)
+    at.session_state["plan_json"] = plan_to_json(plan)
+    team = plan.routes[0].team.name
+    at.session_state["tracking_demo"] = ("broken.gpx", b"<gpx><trk>not a track", team)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Could not read the track" in e.value for e in at.error), _texts(at)
+    assert not any(s.value == "Planned and delivered minutes" for s in at.subheader)
+    assert not [d for d in at.dataframe if "Status" in d.value.columns]
+    assert any("No stop is marked" in i.value for i in at.info)

@@ -32,6 +32,23 @@ from ui.state import get_network, get_settings, get_store, synthetic_banner
 TRACK_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
 STATUS_LABELS = {"done": "Done", "short": "Short", "missed": "Missed"}
 
+
+def _whole(minutes: pd.Series) -> pd.Series:
+    """Minutes as whole numbers (missing stays missing)."""
+    return pd.to_numeric(minutes, errors="coerce").round(0).astype("Int64")
+
+
+def _lateness(delta: object) -> str:
+    """Arrival against the plan in words: '3 min late', '2 min early', 'on time'."""
+    value = pd.to_numeric(delta, errors="coerce")
+    if pd.isna(value):
+        return "not reached"
+    mins = round(float(value))
+    if mins == 0:
+        return "on time"
+    return f"{abs(mins)} min {'late' if mins > 0 else 'early'}"
+
+
 user = require("tracking")
 st.title("Tracking")
 st.caption(
@@ -77,7 +94,7 @@ else:
         if not teams:
             st.info("This plan has no route for your team.")
             st.stop()
-    st.subheader(f"Plan for {plan.date:%A %d %B %Y}")
+    st.subheader(f"Plan for {plan.date:%A %-d %b %Y}")
     c1, c2 = st.columns([2, 1])
     team = c1.selectbox("Team whose tracks these are", teams, key="track_team")
     files = c1.file_uploader(
@@ -96,6 +113,7 @@ else:
         items.append((demo[0], demo[1]))
         st.caption("Using a synthetic demo track: it describes no real patrol.")
     fixes = pd.DataFrame()
+    track_read = False
     if items:
         route = next(r for r in plan.routes if r.team.name == team)
         try:
@@ -106,6 +124,7 @@ else:
             segments = network.segments if network is not None else None
             visits = hotspot_visits(fixes, hot, segments)
             visits["team"] = team
+            track_read = True
         except (ValueError, FileNotFoundError) as exc:
             st.error(md_text(f"Could not read the track. {exc}"))
             fixes = pd.DataFrame()
@@ -146,7 +165,12 @@ else:
             ).add_to(m)
         st_folium(m, height=480, returned_objects=[], key="track_map", use_container_width=True)
 
-    if items:
+    if items and not track_read:
+        st.info(
+            "No stop is marked delivered or missed: the track could not be read. Upload the "
+            "GPX file the device recorded, or record the patrol by hand below."
+        )
+    if items and track_read:
         table = match_plan(visits, plan)
         table = table[table["team"] == team]
         st.subheader("Planned and delivered minutes")
@@ -157,10 +181,10 @@ else:
                     "Stop": table["order"],
                     "Hotspot": table["label"],
                     "Planned arrival": table["planned_arrive"].dt.strftime("%H:%M"),
-                    "Planned (min)": table["planned_minutes"].round(0),
-                    "Delivered (min)": table["delivered_minutes"],
+                    "Planned (min)": _whole(table["planned_minutes"]),
+                    "Delivered (min)": _whole(table["delivered_minutes"]),
                     "Status": table["status"].map(STATUS_LABELS),
-                    "Arrived (min late)": table["arrival_delta_min"],
+                    "Arrival": table["arrival_delta_min"].map(_lateness),
                 }
             ),
             hide_index=True,
@@ -201,7 +225,9 @@ with st.form("manual_log", clear_on_submit=True):
         m_team = f1.text_input("Team", value=user.team or "", disabled=True)
     else:
         m_team = f1.text_input("Team", value=team_names[0] if team_names else "")
-    m_date = f2.date_input("Date", value=plan.date if plan is not None else date.today())
+    m_date = f2.date_input(
+        "Date", value=plan.date if plan is not None else date.today(), format="DD/MM/YYYY"
+    )
     if hot is not None and len(hot):
         options = dict(zip(hot["hotspot_id"].astype(str), hot["label"].astype(str), strict=True))
         m_hot = f3.selectbox(
@@ -239,12 +265,15 @@ else:
     chart = weekly.pivot_table(
         index="week", columns="hotspot_id", values="minutes", aggfunc="sum", fill_value=0
     )
-    chart.index = chart.index.strftime("%d %b %Y")
+    chart.index = chart.index.strftime("%-d %b %Y")
     st.bar_chart(chart, y_label="Minutes in hotspot", x_label="Week starting")
+    shown = log[["date", "team", "hotspot_id", "minutes", "source_file"]].sort_values(
+        "date", ascending=False
+    )
+    shown["date"] = pd.to_datetime(shown["date"]).dt.strftime("%-d %b %Y")
+    shown["minutes"] = _whole(shown["minutes"])
     st.dataframe(
-        log[["date", "team", "hotspot_id", "minutes", "source_file"]]
-        .sort_values("date", ascending=False)
-        .rename(
+        shown.rename(
             columns={
                 "date": "Date",
                 "team": "Team",
