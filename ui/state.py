@@ -52,11 +52,22 @@ class Selection:
         return self.end + timedelta(days=1) if self.end else None
 
 
-def data_version(store: Store) -> tuple[int, str]:
-    """A cheap key that changes whenever reports are added or purged (for cache keys)."""
-    batches = store.batches()
-    latest = str(batches["batch_id"].iloc[0]) if len(batches) else ""
-    return store.count_reports(), latest
+def data_version(store: Store) -> int:
+    """A cheap key that changes whenever stored reports change (for cache keys).
+
+    The store's change counter (:meth:`geo.store.Store.data_version`): one primary-key read,
+    raised by every import that adds reports, purge, deleted import and network load.
+    """
+    return store.data_version()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sidebar_facts(
+    url: str, version: int
+) -> tuple[tuple[pd.Timestamp, pd.Timestamp] | None, list[str], list[str]]:
+    """The sidebar's period, categories and sources, cached per database and data version."""
+    store = _store_for(url)
+    return store.period(), store.categories(), store.sources()
 
 
 def sidebar_selection() -> Selection:
@@ -67,9 +78,7 @@ def sidebar_selection() -> Selection:
     """
     store = get_store()
     settings = get_settings()
-    period = store.period()
-    cats = store.categories()
-    srcs = store.sources()
+    period, cats, srcs = sidebar_facts(default_db_url(), data_version(store))
     with st.sidebar:
         st.subheader("Selection")
         if period is None:
@@ -107,15 +116,34 @@ def _valid_period(value: object, lo: date, hi: date) -> bool:
     )
 
 
-@st.cache_data(show_spinner=False)
-def selected_reports(url: str, version: tuple[int, str], sel: Selection) -> pd.DataFrame:
-    """Stored reports for a selection, cached by database, data version and selection."""
+# What the hotspot methods read of a report (geo.risk, geo.significance, geo.clustering).
+HOTSPOT_COLUMNS = (
+    "occurred_at",
+    "time_known",
+    "category",
+    "source",
+    "lon",
+    "lat",
+    "segment_id",
+    "location_hint",
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def selected_reports(
+    url: str, version: int, sel: Selection, columns: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Stored reports for a selection (only ``columns`` when given), filtered in SQL.
+
+    Cached by database, data version, selection and columns.
+    """
     store = _store_for(url)
     return store.reports(
         start=sel.start,
         end=sel.end_exclusive,
         categories=list(sel.categories),
         sources=list(sel.sources),
+        columns=list(columns) if columns else None,
     )
 
 
@@ -123,8 +151,13 @@ DEMO_FILE_PREFIX = "SYNTHETIC-DEMO"
 
 
 def is_demo(store: Store) -> bool:
-    """Whether any stored batch came from the synthetic demo."""
-    names = store.batches()["file_name"].astype(str)
+    """Whether any stored batch came from the synthetic demo (cached per data version)."""
+    return _is_demo(store.url, data_version(store))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_demo(url: str, version: int) -> bool:
+    names = _store_for(url).batches()["file_name"].astype(str)
     return bool(names.str.startswith(DEMO_FILE_PREFIX).any())
 
 
@@ -158,13 +191,15 @@ def get_network():  # -> StreetNetwork | None
 
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=16)
-def cached_hotspots(
-    url: str, version: tuple[int, str], network_key: tuple[str, float], sel: Selection
-):
-    """Hotspots, mode and per-segment table for a selection, cached by all the inputs."""
+def cached_hotspots(url: str, version: int, network_key: tuple[str, float], sel: Selection):
+    """Hotspots, mode and per-segment table, cached per (period, categories, data version).
+
+    The key is the database, its data version, the street network file and the selection
+    (period, categories, sources); reports are read with :data:`HOTSPOT_COLUMNS` only.
+    """
     from geo.workspace import compute_hotspots
 
-    reports = selected_reports(url, version, sel)
+    reports = selected_reports(url, version, sel, HOTSPOT_COLUMNS)
     if reports.empty:
         return None, "none", None
     return compute_hotspots(
