@@ -175,7 +175,10 @@ def update_segments(conn: sa.Connection, report_ids: Sequence[str], segment_ids:
     int
         The number of reports given.
     """
-    seg = pd.array(pd.Series(list(segment_ids), dtype="object"), dtype="Int64")
+    if isinstance(segment_ids, np.ndarray) and segment_ids.dtype.kind in "iu":
+        seg = pd.array(segment_ids.astype("int64"), dtype="Int64")  # no per-item conversion
+    else:
+        seg = pd.array(pd.Series(list(segment_ids), dtype="object"), dtype="Int64")
     if len(seg) != len(report_ids):
         msg = f"{len(report_ids)} report ids but {len(seg)} segment ids: give one segment each."
         raise ValueError(msg)
