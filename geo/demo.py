@@ -24,6 +24,7 @@ __all__ = [
     "DEMO_FILE_PREFIX",
     "REPORT_COLUMNS",
     "build_demo",
+    "demo_area",
     "demo_clusters",
     "demo_network",
     "demo_period",
@@ -61,9 +62,11 @@ def build_demo(
     network: StreetNetwork | None = None,
     actor: str | None = None,
 ) -> dict[str, Any]:
-    """Build the demo: save the network, write the synthetic CSV and import it.
+    """Build the demo as the synthetic area "Helsinki (demo)": its network, CSV and import.
 
-    The network goes to ``data_dir/network.gpkg``; the reports to
+    The area is created when missing (its box: the network's extent, padded; it becomes
+    the current area only when none is set), the network goes to its file
+    ``data_dir/networks/<area_id>.gpkg``; the reports to
     ``data_dir/demo/SYNTHETIC-DEMO-reports-seed{seed}.csv`` (the file name marks them
     synthetic), imported through :func:`geo.ingest.import_file` like any partner file.
     Importing the same seed again adds nothing: report ids come from the references, which
@@ -86,13 +89,18 @@ def build_demo(
     Returns
     -------
     dict
-        ``{"reports", "snapped", "off_network", "segments", "file"}``: new reports stored;
-        rows of the file on / off the street network (within the snapping distance); the
-        network's segment count; the CSV written.
+        ``{"reports", "snapped", "off_network", "segments", "file", "area_id", "area"}``:
+        new reports stored; rows of the file on / off the street network (within the
+        snapping distance); the network's segment count; the CSV written; the demo area.
     """
+    from geo.workspace import network_path
+
     data_dir = Path(data_dir)
     network = network if network is not None else demo_network()
-    network.save(data_dir / "network.gpkg")
+    area = demo_area(store, network, actor=actor)
+    target = network_path(area.area_id, data_dir=data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    network.save(target)
     frame = generate_demo_reports(network, seed=seed)
     path = data_dir / "demo" / f"{DEMO_FILE_PREFIX}-reports-seed{int(seed)}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +112,7 @@ def build_demo(
         source=None,
         rejects_dir=data_dir / "rejects",
         actor=actor,
+        area=area,
     )
     return {
         "reports": int(summary.accepted),
@@ -111,4 +120,39 @@ def build_demo(
         "off_network": int(summary.off_network),
         "segments": len(network.segments),
         "file": str(path),
+        "area_id": area.area_id,
+        "area": area.name,
     }
+
+
+def demo_area(store: Store, network: StreetNetwork, *, actor: str | None = None) -> Any:
+    """Return the synthetic area "Helsinki (demo)", creating it around ``network`` if missing.
+
+    Parameters
+    ----------
+    store
+        The store.
+    network
+        The demo street network (its extent, padded by about 2 km, is the area's box).
+    actor
+        Who asked for the demo.
+
+    Returns
+    -------
+    geo.areas.Area
+    """
+    from geo.areas import DEMO_AREA_NAME, create_area, current_area, find_area
+
+    found = find_area(store, DEMO_AREA_NAME)
+    if found is not None:
+        return found
+    w, s, e, n = network.segments.total_bounds
+    pad = 0.02
+    return create_area(
+        store,
+        DEMO_AREA_NAME,
+        bbox=(w - pad, s - pad, e + pad, n + pad),
+        synthetic=True,
+        actor=actor,
+        make_current=current_area(store) is None,
+    )

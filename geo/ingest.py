@@ -49,6 +49,11 @@ class ImportSummary:
     other_categories: int = 0
     other_sources: int = 0
     dropped_hints: int = 0
+    area_id: str = ""
+    area_name: str = ""
+    #: Accepted rows whose category the area's taxonomy does not map (police.uk types kept
+    #: under their own slug), by category: out of the default selection and public summary.
+    unmapped: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict (without the rejected rows themselves)."""
@@ -100,8 +105,13 @@ def import_file(
     network: Snapper | None = None,
     rejects_dir: str | os.PathLike[str] | None = None,
     actor: str | None = None,
+    area: Any = None,
 ) -> ImportSummary:
-    """Import one partner file into the store.
+    """Import one partner file into an area of the store.
+
+    Rows outside the area's box or boundary are rejected with the reason
+    ``"outside <area name>"``; categories come from the area's taxonomy and police.uk
+    mapping (:func:`geo.areas.area_settings`).
 
     Parameters
     ----------
@@ -125,12 +135,21 @@ def import_file(
         named after the batch, never after the uploaded file, and only its owner can read it.
     actor
         Who is importing, for the audit log.
+    area
+        The area (an :class:`geo.areas.Area`, or its id or name); by default the current
+        (or only) area, and on a store with no area yet a new "Default area"
+        (:func:`geo.areas.ensure_import_area`).
 
     Returns
     -------
     ImportSummary
     """
+    from geo.areas import Area, area_settings, ensure_import_area
+
     settings = settings or load_settings()
+    if not isinstance(area, Area):
+        area = ensure_import_area(store, area, settings=settings)
+    settings = area_settings(area, settings)
     result = read_reports(
         src,
         file_name=file_name,
@@ -150,6 +169,7 @@ def import_file(
         duplicates_in_file=result.duplicates_in_file,
         off_network=off_network,
         actor=actor,
+        area_id=area.area_id,
     )
     rejects_path = _write_rejects(result, stored["batch_id"], rejects_dir)
     summary = ImportSummary(
@@ -172,6 +192,9 @@ def import_file(
         other_categories=result.other_categories,
         other_sources=result.other_sources,
         dropped_hints=result.dropped_hints,
+        area_id=area.area_id,
+        area_name=area.name,
+        unmapped=_unmapped(frame, settings),
     )
     _check_accounting(summary)
     return summary
@@ -183,6 +206,7 @@ def delete_import(
     *,
     actor: str | None = None,
     rejects_dir: str | os.PathLike[str] | None = None,
+    area_id: str | None = None,
 ) -> dict[str, Any]:
     """Delete one import: its reports, its batch record and its rejected-rows file.
 
@@ -196,15 +220,26 @@ def delete_import(
         Who is deleting it.
     rejects_dir
         The rejects folder (default: ``rejects/`` in the data folder).
+    area_id
+        When given, the import must belong to this area.
 
     Returns
     -------
     dict
-        ``{"batch_id", "reports", "rejects_files"}``.
+        ``{"batch_id", "area_id", "reports", "rejects_files", "scrubbed"}``.
     """
-    out = store.delete_batch(batch_id, actor=actor)
+    out = store.delete_batch(batch_id, actor=actor, area_id=area_id)
     out["rejects_files"] = remove_rejects([batch_id], folder=rejects_dir)
     return out
+
+
+def _unmapped(frame: pd.DataFrame, settings: Settings) -> dict[str, int]:
+    """Accepted rows per category that the area's taxonomy does not hold."""
+    if frame.empty:
+        return {}
+    cats = frame["category"].astype(str)
+    counts = cats[~cats.isin(list(settings.categories))].value_counts()
+    return {str(k): int(v) for k, v in counts.sort_index().items()}
 
 
 def _street_names(network: Snapper | None) -> list[str] | None:

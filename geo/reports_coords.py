@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,8 +169,11 @@ def reject_outside_area(
     lat: pd.Series,
     bbox: tuple[float, float, float, float] | None,
     reject: Reject,
+    *,
+    name: str = "",
+    boundary: Any = None,
 ) -> None:
-    """Reject the rows outside the configured area's bounding box, if there is one.
+    """Reject the rows outside the area's bounding box (and boundary polygon), if there is one.
 
     Parameters
     ----------
@@ -179,9 +183,19 @@ def reject_outside_area(
         ``(west, south, east, north)``, or ``None`` for no area.
     reject
         Called with a row mask and a reason.
+    name
+        The area's name, for the reason ``"outside <name>"``.
+    boundary
+        The area's polygon (shapely, WGS84), or ``None`` for the box alone.
     """
     if bbox is None:
         return
     w, s_, e, nth = bbox
-    inside = lon.between(w, e) & lat.between(s_, nth)
-    reject(~inside.fillna(False).astype(bool), "outside the configured area")
+    inside = (lon.between(w, e) & lat.between(s_, nth)).fillna(False).astype(bool)
+    if boundary is not None and inside.any():
+        import shapely
+
+        idx = inside.to_numpy().nonzero()[0]
+        keep = shapely.contains_xy(boundary, lon.to_numpy()[idx], lat.to_numpy()[idx])
+        inside.iloc[idx[~keep]] = False
+    reject(~inside, f"outside {name}" if name else "outside the configured area")

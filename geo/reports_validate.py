@@ -285,7 +285,14 @@ def _read_values(
         lon, lat = bng_coordinates(frame, fields, reject, notes)
     else:
         lon, lat = lon_lat_coordinates(frame, fields, xs, ys, reject, notes)
-    reject_outside_area(lon, lat, settings.area_bbox, reject)
+    reject_outside_area(
+        lon,
+        lat,
+        settings.area_bbox,
+        reject,
+        name=settings.area_name,
+        boundary=getattr(settings, "area_boundary", None),
+    )
 
     cats = category_slugs(frame[fields["category"]], settings)
     reject(cats.isna(), "no category")

@@ -44,6 +44,8 @@ class Settings:
     maps: dict[str, Any] = field(default_factory=dict)
     signposting: dict[str, Any] = field(default_factory=dict)
     bases: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: The area's boundary polygon (shapely, WGS84) when it has one (geo.areas).
+    area_boundary: Any = None
 
     def harm_weight(self, category: str) -> float:
         """Return the harm weight of ``category`` (1.0 for categories outside the taxonomy)."""
@@ -61,12 +63,16 @@ class Settings:
         return cat.skill if cat else "police"
 
     def with_area(
-        self, bbox: tuple[float, float, float, float] | None, *, name: str = ""
+        self,
+        bbox: tuple[float, float, float, float] | None,
+        *,
+        name: str = "",
+        boundary: Any = None,
     ) -> Settings:
-        """Return a copy of these settings with another area bounding box."""
+        """Return a copy of these settings with another area bounding box (and boundary)."""
         from dataclasses import replace
 
-        return replace(self, area_bbox=bbox, area_name=name)
+        return replace(self, area_bbox=bbox, area_name=name, area_boundary=boundary)
 
 
 def slugify(text: str) -> str:

@@ -81,6 +81,7 @@ def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
         _nullable_strings(part["location_hint"]),
         _nullable_strings(part["lsoa_code"]),
         part["batch_id"].astype(str).tolist(),
+        _nullable_strings(part["area_id"]) if "area_id" in part else [None] * len(part),
     ]
 
 
@@ -277,6 +278,8 @@ def read_reports(
     end: datetime | str | None = None,
     categories: Iterable[str] | None = None,
     sources: Iterable[str] | None = None,
+    area_id: str | None = None,
+    all_areas: bool = False,
 ) -> pd.DataFrame:
     """Read stored reports in chunks, filtered in SQL, as the report table of DESIGN section 3.
 
@@ -290,6 +293,8 @@ def read_reports(
         Keep reports with ``start <= occurred_at < end``.
     categories, sources
         Keep only these.
+    area_id, all_areas
+        Keep only this area's reports (``None``: those without an area), or every area's.
 
     Returns
     -------
@@ -315,6 +320,8 @@ def read_reports(
         q = q.where(reports.c.category.in_(list(categories)))
     if sources is not None:
         q = q.where(reports.c.source.in_(list(sources)))
+    if not all_areas:
+        q = q.where(reports.c.area_id == area_id if area_id else reports.c.area_id.is_(None))
     parts: dict[str, list[Any]] = {c: [] for c in cols}
     result = conn.execution_options(yield_per=CHUNK_ROWS).execute(q)
     for chunk in result.partitions():

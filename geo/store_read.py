@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from geo.store_areas import resolve_area_id
 from geo.store_bulk import read_data_version, read_reports
 from geo.store_engine import StoreConnection
 from geo.store_tables import audit, batches, reports
@@ -26,8 +27,9 @@ class StoreReader(StoreConnection):
         categories: Iterable[str] | None = None,
         sources: Iterable[str] | None = None,
         columns: Sequence[str] | None = None,
+        area_id: str | None = None,
     ) -> pd.DataFrame:
-        """Read stored reports, filtered in SQL by period, categories and sources.
+        """Read one area's stored reports, filtered in SQL by period, categories and sources.
 
         Parameters
         ----------
@@ -37,6 +39,9 @@ class StoreReader(StoreConnection):
             Keep only these.
         columns
             Read only these report columns (default: all); a page reads what it draws.
+        area_id
+            The area (default: the current one, else the only one; see
+            :func:`geo.store_areas.resolve_area_id`).
 
         Returns
         -------
@@ -52,6 +57,7 @@ class StoreReader(StoreConnection):
                 end=end,
                 categories=categories,
                 sources=sources,
+                area_id=resolve_area_id(conn, area_id, required=False),
             )
 
     def data_version(self) -> int:
@@ -67,15 +73,47 @@ class StoreReader(StoreConnection):
         with self.engine.connect() as conn:
             return read_data_version(conn)
 
-    def count_reports(self) -> int:
-        """Return the number of stored reports."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one())
+    def count_reports(self, *, area_id: str | None = None, all_areas: bool = False) -> int:
+        """Return the number of reports stored for an area (default: the current one).
 
-    def batches(self) -> pd.DataFrame:
-        """Return the import batches, newest first."""
+        Parameters
+        ----------
+        area_id
+            The area (default: the current one, else the only one).
+        all_areas
+            Count every area's reports instead.
+
+        Returns
+        -------
+        int
+        """
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(batches).order_by(batches.c.imported_at.desc()))
+            q = sa.select(sa.func.count()).select_from(reports)
+            if not all_areas:
+                q = q.where(_in_area(conn, reports, area_id))
+            return int(conn.execute(q).scalar_one())
+
+    def batches(self, *, area_id: str | None = None, all_areas: bool = False) -> pd.DataFrame:
+        """Return an area's import batches (default: the current area's), newest first.
+
+        Parameters
+        ----------
+        area_id
+            The area (default: the current one, else the only one).
+        all_areas
+            Every area's batches instead.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per import: ``batch_id, file_name, source, format, imported_at,
+            imported_by, rows_read, accepted, duplicates, rejected, off_network, area_id``.
+        """
+        with self.engine.connect() as conn:
+            q = sa.select(batches).order_by(batches.c.imported_at.desc(), batches.c.batch_id)
+            if not all_areas:
+                q = q.where(_in_area(conn, batches, area_id))
+            rows = conn.execute(q)
             return pd.DataFrame(rows.fetchall(), columns=[c.name for c in batches.columns])
 
     def audit_log(self) -> pd.DataFrame:
@@ -84,24 +122,42 @@ class StoreReader(StoreConnection):
             rows = conn.execute(sa.select(audit).order_by(audit.c.id))
             return pd.DataFrame(rows.fetchall(), columns=[c.name for c in audit.columns])
 
-    def categories(self) -> list[str]:
-        """Return the categories present in the store, sorted."""
+    def categories(self, *, area_id: str | None = None) -> list[str]:
+        """Return the categories present in an area's reports (default: the current area), sorted."""
         with self.engine.connect() as conn:
             q = sa.select(reports.c.category).distinct().order_by(reports.c.category)
-            return list(conn.execute(q).scalars())
+            return list(conn.execute(q.where(_in_area(conn, reports, area_id))).scalars())
 
-    def sources(self) -> list[str]:
-        """Return the sources present in the store, sorted."""
+    def sources(self, *, area_id: str | None = None) -> list[str]:
+        """Return the sources present in an area's reports (default: the current area), sorted."""
         with self.engine.connect() as conn:
             q = sa.select(reports.c.source).distinct().order_by(reports.c.source)
-            return list(conn.execute(q).scalars())
+            return list(conn.execute(q.where(_in_area(conn, reports, area_id))).scalars())
 
-    def period(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        """Return the earliest and latest report time, or ``None`` when the store is empty."""
+    def period(self, *, area_id: str | None = None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """Return an area's earliest and latest report time, or ``None`` when it has none.
+
+        Parameters
+        ----------
+        area_id
+            The area (default: the current one, else the only one).
+
+        Returns
+        -------
+        (pandas.Timestamp, pandas.Timestamp) or None
+        """
         with self.engine.connect() as conn:
             lo, hi = conn.execute(
-                sa.select(sa.func.min(reports.c.occurred_at), sa.func.max(reports.c.occurred_at))
+                sa.select(
+                    sa.func.min(reports.c.occurred_at), sa.func.max(reports.c.occurred_at)
+                ).where(_in_area(conn, reports, area_id))
             ).one()
         if lo is None:
             return None
         return pd.Timestamp(lo), pd.Timestamp(hi)
+
+
+def _in_area(conn: sa.Connection, table: sa.Table, area_id: str | None) -> sa.ColumnElement[bool]:
+    """The WHERE clause keeping ``table``'s rows of an area (resolved; none: rows without one)."""
+    resolved = resolve_area_id(conn, area_id, required=False)
+    return table.c.area_id == resolved if resolved else table.c.area_id.is_(None)

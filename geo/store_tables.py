@@ -7,11 +7,13 @@ import sqlalchemy as sa
 __all__ = [
     "AUDIT_ACTIONS",
     "REPORT_FIELDS",
+    "areas",
     "audit",
     "batches",
     "metadata",
     "plans",
     "reports",
+    "store_meta",
     "store_state",
 ]
 
@@ -31,6 +33,9 @@ batches = sa.Table(
     sa.Column("duplicates", sa.Integer, nullable=False),
     sa.Column("rejected", sa.Integer, nullable=False),
     sa.Column("off_network", sa.Integer, nullable=False, default=0),
+    sa.Column("area_id", sa.String(32), nullable=True, index=True),
+    # reports of this import deleted by purges since (the import list stays true)
+    sa.Column("purged", sa.Integer, nullable=True, default=0),
 )
 
 reports = sa.Table(
@@ -47,6 +52,7 @@ reports = sa.Table(
     sa.Column("location_hint", sa.String(255), nullable=True),
     sa.Column("lsoa_code", sa.String(16), nullable=True),
     sa.Column("batch_id", sa.String(32), nullable=False, index=True),
+    sa.Column("area_id", sa.String(32), nullable=True, index=True),
 )
 
 audit = sa.Table(
@@ -68,6 +74,34 @@ plans = sa.Table(
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("plan_date", sa.String(10), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+    sa.Column("area_id", sa.String(32), nullable=True, index=True),
+)
+
+# Where one team works (geo.areas): a name, a bounding box and an optional boundary polygon
+# (GeoJSON text, WGS84), a synthetic flag (the demo) and the area's settings overrides as
+# JSON text. Every batch, report, plan and patrol log carries its area_id (migration 0005).
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("area_id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("min_lon", sa.Float, nullable=False),
+    sa.Column("min_lat", sa.Float, nullable=False),
+    sa.Column("max_lon", sa.Float, nullable=False),
+    sa.Column("max_lat", sa.Float, nullable=False),
+    sa.Column("boundary", sa.Text, nullable=True),
+    sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False, default="{}"),
+)
+
+# Small named text values of the store, e.g. "current_area" (migration 0005).
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 # Counters of the store, e.g. "data_version": bumped by every write that changes reports,
@@ -80,4 +114,15 @@ store_state = sa.Table(
 )
 
 REPORT_FIELDS = [c.name for c in reports.columns]
-AUDIT_ACTIONS = ("import", "export", "purge", "delete", "view", "plan", "network", "demo", "role")
+AUDIT_ACTIONS = (
+    "import",
+    "export",
+    "purge",
+    "delete",
+    "view",
+    "plan",
+    "network",
+    "demo",
+    "role",
+    "area",
+)

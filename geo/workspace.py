@@ -17,55 +17,141 @@ from geo.store import Store
 from geo.streets import StreetNetwork
 
 NETWORK_FILE = "network.gpkg"
+#: Each area's street network is ``networks/<area_id>.gpkg`` in the data folder.
+NETWORKS_DIR = "networks"
 #: Street segments shorter than this (metres) are dropped before a network is installed.
 MIN_SEGMENT_M = 0.5
 
+PathArg = str | os.PathLike[str] | None
 
-def network_path(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Return the path of the current street network (``data/network.gpkg``).
+
+def data_folder(data_dir: PathArg = None) -> Path:
+    """Return the data folder: ``data_dir``, else ``$BEATPLAN_DATA``, else the project's ``data/``.
 
     Parameters
     ----------
     data_dir
-        The data folder (default: the project's ``data/``, or ``$BEATPLAN_DATA``).
+        An explicit folder.
 
     Returns
     -------
     pathlib.Path
     """
-    base = Path(data_dir or os.environ.get("BEATPLAN_DATA") or DATA_DIR)
-    return base / NETWORK_FILE
+    return Path(data_dir or os.environ.get("BEATPLAN_DATA") or DATA_DIR)
 
 
-def current_network(data_dir: str | os.PathLike[str] | None = None) -> StreetNetwork | None:
-    """Load the current street network, or return ``None`` when none has been loaded.
+def _area_and_dir(area: Any, data_dir: PathArg) -> tuple[Any, PathArg]:
+    """Older callers pass the data folder first: a path there is the data folder."""
+    if isinstance(area, os.PathLike):
+        return None, area if data_dir is None else data_dir
+    return area, data_dir
+
+
+def _area_id(area: Any, store: Store | None) -> str | None:
+    """The id of ``area`` (an Area, an id), else the store's current or only area, else None."""
+    if area is not None:
+        return str(getattr(area, "area_id", area))
+    from geo.store_areas import AreaChoiceError, resolve_area_id
+
+    store = store if store is not None else Store()
+    try:
+        with store.engine.connect() as conn:
+            return resolve_area_id(conn, None, required=False)
+    except AreaChoiceError:
+        return None
+
+
+def network_path(area: Any = None, *, data_dir: PathArg = None, store: Store | None = None) -> Path:
+    """Return the path of an area's street network: ``networks/<area_id>.gpkg`` under the data folder.
 
     Parameters
     ----------
+    area
+        The area (an :class:`geo.areas.Area` or its id); by default the current (or only)
+        area of ``store``. When the store has no area yet, the folder's own
+        ``network.gpkg``. (A path here is taken as ``data_dir``, for older callers.)
+    data_dir
+        The data folder (default: the project's ``data/``, or ``$BEATPLAN_DATA``).
+    store
+        The store whose current area is meant (default: the default database).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    area, data_dir = _area_and_dir(area, data_dir)
+    base = data_folder(data_dir)
+    area_id = _area_id(area, store)
+    if area_id is None:
+        return base / NETWORK_FILE
+    path = base / NETWORKS_DIR / f"{area_id}.gpkg"
+    if not path.is_file():
+        _adopt_legacy_network(base / NETWORK_FILE, path, area_id, store)
+    return path
+
+
+def _adopt_legacy_network(legacy: Path, path: Path, area_id: str, store: Store | None) -> None:
+    """Move a network saved before areas existed to the area it lies in (once)."""
+    if not legacy.is_file():
+        return
+    try:
+        import pyogrio
+
+        from geo.areas import get_area
+
+        w, s, e, n = pyogrio.read_info(legacy, layer="segments")["total_bounds"]
+        area = get_area(store if store is not None else Store(), area_id)
+    except Exception:  # an unreadable legacy file or a vanished area: leave it where it is
+        return
+    cx, cy = (w + e) / 2, (s + n) / 2
+    if bool(area.contains([cx], [cy])[0]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(legacy, path)
+
+
+def current_network(
+    area: Any = None, *, data_dir: PathArg = None, store: Store | None = None
+) -> StreetNetwork | None:
+    """Load an area's street network, or return ``None`` when it has none (point mode).
+
+    Parameters
+    ----------
+    area
+        The area (or its id); by default the current area (see :func:`network_path`).
     data_dir
         The data folder.
+    store
+        The store whose current area is meant.
 
     Returns
     -------
     StreetNetwork or None
     """
-    path = network_path(data_dir)
+    path = network_path(area, data_dir=data_dir, store=store)
     return StreetNetwork.load(path) if path.is_file() else None
 
 
 def resnap_reports(
-    store: Store, network: StreetNetwork, *, settings: Settings | None = None
+    store: Store,
+    network: StreetNetwork,
+    *,
+    settings: Settings | None = None,
+    area_id: str | None = None,
 ) -> dict[str, int]:
-    """Snap every stored report to ``network`` again (after a new network is loaded).
+    """Snap an area's stored reports to ``network`` again (after its network is loaded).
+
+    Only that area's reports are read and updated; no other area is touched.
 
     Parameters
     ----------
     store
         The report store.
     network
-        The new street network.
+        The area's new street network.
     settings
         Settings (snapping distance).
+    area_id
+        The area (default: the current one, else the only one).
 
     Returns
     -------
@@ -73,7 +159,7 @@ def resnap_reports(
         ``{"reports", "snapped", "off_network"}``.
     """
     settings = settings or load_settings()
-    reports = store.reports()
+    reports = store.reports(columns=["report_id", "lon", "lat"], area_id=area_id)
     if reports.empty:
         return {"reports": 0, "snapped": 0, "off_network": 0}
     max_d = float(settings.snapping.get("max_distance_m", 50))
@@ -173,8 +259,9 @@ def install_network(
     settings: Settings | None = None,
     what: str = "street network",
     actor: str | None = None,
+    area_id: str | None = None,
 ) -> dict[str, Any]:
-    """Make ``network`` the current one: save it, re-snap stored reports, audit the change.
+    """Make ``network`` an area's network: save it, re-snap that area's reports, audit it.
 
     Parameters
     ----------
@@ -190,11 +277,15 @@ def install_network(
         Description for the audit log (e.g. the file name).
     actor
         Who loaded it (default: the local operator).
+    area_id
+        The area (default: the store's current or only area; with no area yet, the data
+        folder's own ``network.gpkg``).
 
     Returns
     -------
     dict
-        ``{"segments", "nodes", "length_km", "reports", "snapped", "off_network", "notes"}``.
+        ``{"segments", "nodes", "length_km", "reports", "snapped", "off_network", "notes",
+        "area_id"}``.
 
     Raises
     ------
@@ -202,15 +293,17 @@ def install_network(
         When the network fails :func:`validate_network`; the current network is untouched.
     """
     network, notes = validate_network(network)
-    path = network_path(data_dir)
+    area_id = _area_id(area_id, store)
+    path = network_path(area_id, data_dir=data_dir, store=store)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside the current file, then swap: a failed save never leaves half a network.
     tmp = path.with_name(f".{path.stem}.new{path.suffix}")
     network.save(tmp)
     os.replace(tmp, path)
-    snapped = resnap_reports(store, network, settings=settings)
-    store.audit("network", _audited_name(what), n_rows=len(network.segments), actor=actor)
-    return {**network.summary(), **snapped, "notes": notes}
+    snapped = resnap_reports(store, network, settings=settings, area_id=area_id)
+    what = _audited_name(what) + (f" for area {area_id}" if area_id else "")
+    store.audit("network", what, n_rows=len(network.segments), actor=actor)
+    return {**network.summary(), **snapped, "notes": notes, "area_id": area_id}
 
 
 def _audited_name(what: str) -> str:

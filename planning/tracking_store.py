@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.store import Store, current_user, metadata
+from geo.store_areas import resolve_area_id
 
 patrol_logs = sa.Table(
     "patrol_logs",
@@ -23,6 +24,7 @@ patrol_logs = sa.Table(
     sa.Column("source_file", sa.String(255), nullable=False),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
     sa.Column("recorded_by", sa.String(255), nullable=False),
+    sa.Column("area_id", sa.String(32), nullable=True, index=True),  # geo.areas (migration 0005)
 )
 LOG_COLUMNS = [c.name for c in patrol_logs.columns]
 
@@ -38,8 +40,11 @@ def save_visits(
     team: str,
     source_file: str,
     actor: str | None = None,
+    area_id: str | None = None,
 ) -> int:
     """Store visits (team, date, hotspot, minutes) in ``patrol_logs`` and audit the import.
+
+    They belong to ``area_id`` (default: the store's current, else only, area).
 
     Only the visit summary is stored, never the track's points.
 
@@ -64,6 +69,8 @@ def save_visits(
     """
     _ensure_table(store)
     actor = actor or current_user()
+    with store.engine.connect() as conn:
+        area_id = resolve_area_id(conn, area_id, required=False)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if "start" in visits.columns:
         started = pd.to_datetime(visits["start"])
@@ -82,6 +89,7 @@ def save_visits(
             "source_file": str(source_file)[:255],
             "recorded_at": now,
             "recorded_by": actor[:255],
+            "area_id": area_id,
         }
         for d, s, h, m in zip(
             dates, started_py, visits["hotspot_id"], visits["minutes"], strict=True
@@ -102,8 +110,9 @@ def log_patrol(
     hotspot_id: str,
     minutes: float,
     actor: str | None = None,
+    area_id: str | None = None,
 ) -> int:
-    """Record a patrol by hand (teams without GPS).
+    """Record a patrol by hand (teams without GPS), in an area (default: the current one).
 
     Parameters
     ----------
@@ -134,27 +143,39 @@ def log_patrol(
         {"date": [pd.Timestamp(date)], "hotspot_id": [hotspot_id], "minutes": [float(minutes)]}
     )
     return save_visits(
-        store, frame, team=str(team).strip(), source_file="manual entry", actor=actor
+        store,
+        frame,
+        team=str(team).strip(),
+        source_file="manual entry",
+        actor=actor,
+        area_id=area_id,
     )
 
 
-def patrol_log(store: Store) -> pd.DataFrame:
-    """Read the stored patrol log.
+def patrol_log(store: Store, *, area_id: str | None = None) -> pd.DataFrame:
+    """Read an area's stored patrol log.
 
     Parameters
     ----------
     store
         The store.
+    area_id
+        The area (default: the current one, else the only one).
 
     Returns
     -------
     pandas.DataFrame
         ``id, team, date (datetime64), started_at, hotspot_id, minutes, source_file,
-        recorded_at, recorded_by``, oldest first.
+        recorded_at, recorded_by, area_id``, oldest first.
     """
     _ensure_table(store)
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(patrol_logs).order_by(patrol_logs.c.id)).fetchall()
+        area_id = resolve_area_id(conn, area_id, required=False)
+        rows = conn.execute(
+            sa.select(patrol_logs)
+            .where(patrol_logs.c.area_id == area_id if area_id else patrol_logs.c.area_id.is_(None))
+            .order_by(patrol_logs.c.id)
+        ).fetchall()
     out = pd.DataFrame(rows, columns=LOG_COLUMNS)
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     out["started_at"] = pd.to_datetime(out["started_at"]).astype("datetime64[ns]")
