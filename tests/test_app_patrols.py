@@ -34,7 +34,8 @@ def test_plan_patrols_on_the_demo(demo):
     assert not at.exception
     editor = at.data_editor[0].value
     assert list(editor["name"]) == ["Foot patrol", "Outreach patrol", "Sharps sweep"]
-    at.number_input[1].set_value(1)  # time limit (s)
+    at.number_input[1].set_value(1)  # planning time (seconds)
+    at.number_input[2].set_value(2)  # repeat visits to the top 2 hotspots
     next(b for b in at.button if b.label == "Plan patrols").click()
     at.run()
     assert not at.exception, at.exception
@@ -46,3 +47,11 @@ def test_plan_patrols_on_the_demo(demo):
     timetables = [t for t in tables if "Arrive" in t.columns]
     assert timetables and all((t["Arrive"] < t["Leave"]).all() for t in timetables)
     assert len(demo.audit_log().query("action == 'plan'")) == 1
+    # A colour key per team drawn as colour, and a line per team saying why.
+    keys = [h.proto.body for h in at.get("html")]
+    assert any("Foot patrol" in k and "background:#" in k for k in keys)
+    assert not any("<span" in m.value for m in at.markdown)
+    why = [c.value for c in at.caption if "min at hotspots" in c.value]
+    assert len(why) == len(editor)
+    assert all("Visit" in t.columns and "Who should go" in t.columns for t in timetables)
+    assert any((t["Visit"] == 2).any() for t in timetables), "no repeat visit planned"

@@ -12,9 +12,11 @@ from streamlit_folium import st_folium
 
 from geo.settings import DATA_DIR
 from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
+from planning.map_export import SKILL_WORDS
+from planning.patrol_explain import team_reasons, top_for_revisits
 from planning.routes import plan_patrols, teams_from_dict
 from ui.auth import require
-from ui.escape import md_text
+from ui.escape import html_text, md_text
 from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
 from ui.state import (
     current_hotspots,
@@ -27,6 +29,9 @@ from ui.state import (
 
 TEAMS_FILE = DATA_DIR / "demo" / "teams.toml"
 COLUMNS = ["name", "members", "skills", "base", "shift", "day", "mode", "max_stops"]
+DAY_WORDS = {-1: "day before", 0: "plan date", 1: "next day"}
+DAY_WORDS.update({k: f"in {k} days" for k in range(2, 8)})
+DAY_NUMBERS = {v: k for k, v in DAY_WORDS.items()}
 
 user = require("patrols")
 st.title("Patrols")
@@ -69,7 +74,7 @@ if "team_table" not in st.session_state:
                 "skills": ", ".join(t.get("skills", [])),
                 "base": t.get("base_name") or next(iter(bases)),
                 "shift": t.get("shift", "18:00-22:00"),
-                "day": int(t.get("day", 0)),
+                "day": DAY_WORDS.get(int(t.get("day", 0)), "plan date"),
                 "mode": t.get("mode", "walk"),
                 "max_stops": t.get("max_stops"),
             }
@@ -83,7 +88,7 @@ if "team_table" not in st.session_state:
                 "skills": "police",
                 "base": next(iter(bases)),
                 "shift": "18:00-22:00",
-                "day": 0,
+                "day": "plan date",
                 "mode": "walk",
             }
         ],
@@ -105,8 +110,10 @@ edited = st.data_editor(
         "skills": st.column_config.TextColumn("Skills", help="police, outreach, sharps"),
         "base": st.column_config.SelectboxColumn("Base", options=list(bases), required=True),
         "shift": st.column_config.TextColumn("Shift", help="HH:MM-HH:MM; past midnight is fine"),
-        "day": st.column_config.NumberColumn(
-            "Day", help="0 = plan date, 1 = next day", min_value=0, max_value=6, step=1
+        "day": st.column_config.SelectboxColumn(
+            "Shift starts",
+            options=list(DAY_WORDS.values()),
+            help="The day the shift starts: the plan date, or the next day for a night shift",
         ),
         "mode": st.column_config.SelectboxColumn("Mode", options=["walk", "cycle", "drive"]),
         "max_stops": st.column_config.NumberColumn(
@@ -119,19 +126,33 @@ edited = st.data_editor(
     },
 )
 
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1.3, 1])
 default_day = (sel.end or date.today()) + timedelta(days=1)
 plan_date = c1.date_input("Plan date", value=default_day, format="DD/MM/YYYY")
 dwell = c2.number_input(
-    "Dwell (minutes)",
+    "Minutes at each hotspot",
     5,
     60,
     int(settings.patrols.get("dwell_minutes", 15)),
     step=5,
     help="10–15 minute stops deter longest (the Koper curve).",
 )
-limit = c3.number_input("Time limit (s)", 1, 60, int(settings.patrols.get("time_limit_s", 5)))
-go = c4.button("Plan patrols", type="primary", width="stretch")
+limit = c3.number_input(
+    "Planning time (seconds)",
+    1,
+    60,
+    int(settings.patrols.get("time_limit_s", 5)),
+    help="How long the route search may run; longer can find slightly better routes.",
+)
+n_repeat = c4.number_input(
+    "Repeat visits to the top hotspots",
+    0,
+    10,
+    0,
+    help="On a long shift, visit this many of the highest-risk hotspots twice, at least an "
+    "hour apart, so the shift is not spent on a single pass.",
+)
+go = c5.button("Plan patrols", type="primary", width="stretch")
 
 
 def _split(text: object) -> list[str]:
@@ -159,7 +180,7 @@ if go:
                     "skills": _split(r["skills"]),
                     "base_name": str(r["base"]),
                     "shift": str(r["shift"]),
-                    "day": int(r["day"] or 0),
+                    "day": DAY_NUMBERS.get(str(r["day"]), 0),
                     "mode": str(r["mode"] or "walk"),
                     **({"max_stops": int(r["max_stops"])} if pd.notna(r["max_stops"]) else {}),
                 }
@@ -175,6 +196,7 @@ if go:
                 date=plan_date,
                 dwell_minutes=int(dwell),
                 time_limit_s=float(limit),
+                revisit=top_for_revisits(hot, n=int(n_repeat)),
                 settings=settings,
             )
         body = plan_to_json(plan)
@@ -188,7 +210,7 @@ if go:
 plan = st.session_state.get("plan")
 if plan is not None:
     hot = st.session_state.get("plan_hotspots")
-    st.subheader(f"Plan for {plan.date:%A %d %B %Y}")
+    st.subheader(f"Plan for {plan.date:%A %-d %b %Y}")
     m1, m2, m3 = st.columns(3)
     m1.metric("Risk covered", f"{plan.risk_covered_share:.0%}")
     m2.metric("Stops", sum(len(r.stops) for r in plan.routes))
@@ -206,13 +228,26 @@ if plan is not None:
         add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id"}, color="#888888", weight=2)
     colors = add_routes(m, plan.routes)
     st_folium(m, height=560, returned_objects=[], key="patrol_map", use_container_width=True)
-    for route, color in zip(plan.routes, colors, strict=True):
-        st.markdown(
-            f"<span style='color:{color}'>■</span> **{md_text(route.team.name)}** · "
-            f"{route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
-            f"{route.distance_m / 1000:.1f} km",
-            unsafe_allow_html=False,
+    reasons = team_reasons(plan, hot) if hot is not None else [""] * len(plan.routes)
+    st.html(
+        '<div style="display:flex;gap:18px;flex-wrap:wrap">'
+        + "".join(
+            f'<span><span style="display:inline-block;width:26px;height:6px;'
+            f'background:{color};vertical-align:middle;margin-right:6px"></span>'
+            f"{html_text(r.team.name)}</span>"
+            for r, color in zip(plan.routes, colors, strict=True)
         )
+        + "</div>"
+    )
+    for route, color, why in zip(plan.routes, colors, reasons, strict=True):
+        st.html(
+            f'<div style="font-weight:600;font-size:1.05rem;margin-top:.6rem">'
+            f'<span style="color:{color}">&#9632;</span> {html_text(route.team.name)} · '
+            f"{route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
+            f"{route.distance_m / 1000:.1f} km</div>"
+        )
+        if why:
+            st.caption(md_text(why))
         if not route.stops:
             st.caption("No stop fits this team's shift and skills.")
             continue
@@ -223,7 +258,8 @@ if plan is not None:
                     "Hotspot": [s.label for s in route.stops],
                     "Arrive": [f"{s.arrive:%H:%M}" for s in route.stops],
                     "Leave": [f"{s.leave:%H:%M}" for s in route.stops],
-                    "Needs": [s.skill for s in route.stops],
+                    "Who should go": [SKILL_WORDS.get(s.skill, s.skill) for s in route.stops],
+                    "Visit": [s.visit for s in route.stops],
                 }
             ),
             hide_index=True,
