@@ -125,4 +125,5 @@ AUDIT_ACTIONS = (
     "demo",
     "role",
     "area",
+    "problem",
 )
