@@ -43,16 +43,28 @@ def _emit(obj: dict[str, Any]) -> None:
 def _store(args: argparse.Namespace) -> Any:
     from geo.store import Store
 
-    return Store(args.db)
+    if getattr(args, "_store_obj", None) is None:  # one store (one engine) per command
+        args._store_obj = Store(args.db)
+    return args._store_obj
+
+
+def _area(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The area of the command (``--area NAME``, else the current or only one; cli_areas)."""
+    from cli_areas import area_for
+
+    return area_for(args, _store(args), create=create)
+
+
+def _area_id(args: argparse.Namespace) -> str | None:
+    area = _area(args)
+    return area.area_id if area is not None else None
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from geo.settings import load_settings
+    """The settings of the command's area (the settings file with the area's overrides)."""
+    from cli_areas import area_settings_for
 
-    settings = load_settings(args.settings)
-    if getattr(args, "area", None):
-        settings = settings.with_area(_parse_bbox(args.area))
-    return settings
+    return area_settings_for(args, _area(args))
 
 
 def _parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -62,7 +74,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
         parts = []
     if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
         msg = (
-            "--area must be four numbers min_lon,min_lat,max_lon,max_lat, "
+            "--bbox must be four numbers min_lon,min_lat,max_lon,max_lat, "
             "e.g. -0.45,53.71,-0.23,53.81"
         )
         raise UserError(msg)
@@ -93,13 +105,10 @@ def _parse_mapping(values: Sequence[str] | None) -> dict[str, str] | None:
 
 
 def _network(args: argparse.Namespace) -> Any:
-    """The street network named by --network, else the current one, else None (point mode)."""
-    from geo.streets import StreetNetwork
-    from geo.workspace import current_network
+    """The street network named by --network, else the area's, else None (point mode)."""
+    from cli_areas import area_network
 
-    if getattr(args, "network", None):
-        return StreetNetwork.from_file(args.network)
-    return current_network()
+    return area_network(args, _store(args), _area(args))
 
 
 def _date(text: str | None, what: str) -> Any:
@@ -121,6 +130,27 @@ def _categories(args: argparse.Namespace) -> list[str] | None:
     return [c.strip() for item in raw for c in item.split(",") if c.strip()]
 
 
+def _categories_or_default(args: argparse.Namespace) -> list[str] | None:
+    """``--categories``, else the area's default (the categories its taxonomy maps)."""
+    chosen = _categories(args)
+    area = _area(args)
+    if chosen or area is None:
+        return chosen
+    from geo.areas import default_categories
+
+    return default_categories(_store(args), area, settings=_settings(args)) or None
+
+
+def _study_box(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """The evaluation's study box: ``--bbox``, else the area's box (none for a world box)."""
+    if args.bbox:
+        return _parse_bbox(args.bbox)
+    from cli_areas import _clip_box
+
+    area = _area(args)
+    return None if _clip_box(area) is None else tuple(area.bbox)
+
+
 # ------------------------------------------------------------------------- commands
 
 
@@ -129,9 +159,11 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
     from geo.ingest import import_file
 
     store = _store(args)
+    area = _area(args, create=True)
     settings = _settings(args)
     mapping = _parse_mapping(args.mapping)
     network = _network(args)
+    unmapped: dict[str, int] = {}
     totals = {
         "files": 0,
         "rows_read": 0,
@@ -151,8 +183,11 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
             settings=settings,
             network=network,
             rejects_dir=args.rejects_dir,
+            area=area,
         )
         totals["files"] += 1
+        for cat, n in summary.unmapped.items():
+            unmapped[cat] = unmapped.get(cat, 0) + n
         for key in ("rows_read", "accepted", "duplicates", "rejected", "off_network"):
             totals[key] += getattr(summary, key)
         if summary.rejects_file:
@@ -168,6 +203,7 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
                 "other_categories": summary.other_categories,
                 "other_sources": summary.other_sources,
                 "dropped_hints": summary.dropped_hints,
+                "unmapped": summary.unmapped,
                 "dropped_columns": [
                     d.column for d in summary.dropped_columns if d.reason != "not a report field"
                 ],
@@ -175,6 +211,8 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
         )
     return {
         **totals,
+        "area": area.name,
+        "unmapped": dict(sorted(unmapped.items())),
         "rejects_file": rejects[0] if len(rejects) == 1 else (rejects or None),
         "details": files,
     }
@@ -188,15 +226,17 @@ def cmd_purge(args: argparse.Namespace) -> dict[str, Any]:
         if args.older_than is not None
         else int(settings.general.get("retention_months", 13))
     )
-    return _store(args).purge(older_than_months=months)
+    return _store(args).purge(older_than_months=months, area_id=_area_id(args))
 
 
 def cmd_network(args: argparse.Namespace) -> dict[str, Any]:
     """Load or download a street network and make it the current one."""
+    from cli_areas import _clip_box
     from geo.streets import DEFAULT_CACHE_DIR, StreetNetwork
     from geo.workspace import install_network
 
-    bbox = _parse_bbox(args.area) if getattr(args, "area", None) else None
+    area = _area(args)
+    bbox = _parse_bbox(args.bbox) if args.bbox else _clip_box(area)
     if args.action == "load":
         net = StreetNetwork.from_file(
             args.target, bbox=bbox, network_type=args.type, cache_dir=DEFAULT_CACHE_DIR
@@ -212,7 +252,9 @@ def cmd_network(args: argparse.Namespace) -> dict[str, Any]:
             pass
         net = StreetNetwork.download(target, network_type=args.type)
         what = f"download {args.target}"
-    return install_network(net, _store(args), settings=_settings(args), what=what)
+    return install_network(
+        net, _store(args), settings=_settings(args), what=what, area_id=_area_id(args)
+    )
 
 
 def cmd_hotspots(args: argparse.Namespace) -> dict[str, Any]:
@@ -223,7 +265,9 @@ def cmd_hotspots(args: argparse.Namespace) -> dict[str, Any]:
     start, end = _date(args.date_from, "--from"), _date(args.date_to, "--to")
     if end is not None:
         end = end + __import__("pandas").Timedelta(days=1)
-    reports = store.reports(start=start, end=end, categories=_categories(args))
+    reports = store.reports(
+        start=start, end=end, categories=_categories_or_default(args), area_id=_area_id(args)
+    )
     if reports.empty:
         msg = "No reports in the chosen period and categories; import files or widen the filters."
         raise UserError(msg)
@@ -252,7 +296,9 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = _settings(args)
     cats = _categories(args)
-    area = _parse_bbox(args.area) if args.area else None
+    area = _study_box(args)
+    if args.bbox:  # rows of the files outside the box are left out, as outside an area
+        settings = settings.with_area(area, name=settings.area_name)
     if args.train or args.test:
         if not (args.train and args.test):
             msg = "give both --train FILE... and --test FILE..."
@@ -273,9 +319,12 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         train = store.reports(
             start=_date(args.train_from, "--train-from"),
             end=_date(args.train_to, "--train-to") + day,
+            area_id=_area_id(args),
         )
         test = store.reports(
-            start=_date(args.test_from, "--test-from"), end=_date(args.test_to, "--test-to") + day
+            start=_date(args.test_from, "--test-from"),
+            end=_date(args.test_to, "--test-to") + day,
+            area_id=_area_id(args),
         )
         network = _network(args)
     # the training table keeps every category (ours may borrow from the others); the test
@@ -297,16 +346,13 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     """Build the demo: the real Helsinki street network and synthetic, labelled reports."""
     from geo.demo import build_demo
-    from geo.workspace import network_path
+    from geo.workspace import data_folder
 
     store = _store(args)
-    if args.if_empty and store.count_reports() > 0:
-        return {
-            "skipped": True,
-            "reason": "the database already holds reports",
-            "reports": store.count_reports(),
-        }
-    out = build_demo(store, seed=args.seed, data_dir=network_path().parent)
+    held = store.count_reports(all_areas=True)
+    if args.if_empty and held > 0:
+        return {"skipped": True, "reason": "the database already holds reports", "reports": held}
+    out = build_demo(store, seed=args.seed, data_dir=data_folder())
     store.audit("demo", f"synthetic demo, seed {args.seed}", n_rows=int(out["reports"]))
     return {"skipped": False, "synthetic": True, **out}
 
@@ -337,13 +383,18 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     if network is None:
         msg = "no street network: load one first with 'beatplan network load FILE' (or 'beatplan demo')"
         raise UserError(msg)
-    period = store.period()
+    period = store.period(area_id=_area_id(args))
     if period is None:
-        msg = "no reports in the database: import partner files first"
+        msg = "no reports in the area: import partner files first"
         raise UserError(msg)
     plan_date = (_date(args.date, "--date") or period[1] + pd.Timedelta(days=1)).date()
     start = pd.Timestamp(plan_date) - pd.Timedelta(days=args.days)
-    reports = store.reports(start=start, end=pd.Timestamp(plan_date), categories=_categories(args))
+    reports = store.reports(
+        start=start,
+        end=pd.Timestamp(plan_date),
+        categories=_categories_or_default(args),
+        area_id=_area_id(args),
+    )
     if reports.empty:
         msg = f"no reports in the {args.days} days before {plan_date}; widen --days"
         raise UserError(msg)
@@ -356,7 +407,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         network, hot, teams, date=plan_date, settings=settings, time_limit_s=args.time_limit
     )
     body = plan_to_json(plan)
-    store.save_plan(plan_date.isoformat(), json.dumps(body))
+    store.save_plan(plan_date.isoformat(), json.dumps(body), area_id=_area_id(args))
     if suffix == ".json":
         _write_output(out, json.dumps(body, indent=1))
     elif suffix == ".geojson":
@@ -397,7 +448,7 @@ def cmd_brief(args: argparse.Namespace) -> dict[str, Any]:
         body,
         teams=args.team or None,
         segments=network.segments if network is not None else None,
-        reports=store.reports(),
+        reports=store.reports(area_id=_area_id(args)),
         settings=_settings(args),
     )
     _write_output(out, html_to_pdf(html) if out.suffix.lower() == ".pdf" else html)
@@ -417,9 +468,9 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(msg)
     store, settings = _store(args), _settings(args)
     start, end = _date(args.date_from, "--from"), _date(args.date_to, "--to")
-    reports = store.reports()
+    reports = store.reports(area_id=_area_id(args))
     if reports.empty:
-        msg = "no reports in the database: import partner files first"
+        msg = "no reports in the area: import partner files first"
         raise UserError(msg)
     figs = release_summary(  # a month or a quarter, checked against every earlier release
         store,
@@ -428,7 +479,8 @@ def cmd_summary(args: argparse.Namespace) -> dict[str, Any]:
         end=end,
         allow_custom=args.new_period,
         settings=settings,
-        categories=_categories(args),
+        categories=_categories_or_default(args),
+        area=_area_id(args) or "",
     )
     html = summary_html(figs, settings=settings)
     _write_output(out, html_to_pdf(html) if out.suffix.lower() == ".pdf" else html)
@@ -476,6 +528,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "evaluate": cmd_evaluate,
     "import": cmd_import,
     "purge": cmd_purge,
+    "area": lambda args: __import__("cli_areas").cmd_area(args, _store(args)),
+    "imports": lambda args: __import__("cli_areas").cmd_imports(args, _store(args)),
 }
 
 
@@ -503,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--settings", default=None, help="settings TOML (default: data/settings.toml)"
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    from cli_areas import add_area_option, add_area_parsers
+
+    add_area_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     p = sub.add_parser("import", help="import partner files (CSV, XLSX, GeoJSON, data.police.uk)")
@@ -516,13 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="column mapping: FIELD=COLUMN pairs or a .json/.toml file",
     )
-    p.add_argument(
-        "--area", default=None, help="reject rows outside min_lon,min_lat,max_lon,max_lat"
-    )
+    add_area_option(p)
     p.add_argument("--rejects-dir", default=None, help="folder for rejected-rows CSVs")
 
-    p = sub.add_parser("purge", help="delete reports older than the retention period")
+    p = sub.add_parser("purge", help="delete the area's reports older than the retention period")
     p.add_argument("--older-than", type=int, default=None, metavar="MONTHS")
+    add_area_option(p)
 
     p = sub.add_parser("demo", help="build the demo: Helsinki streets, synthetic reports")
     p.add_argument("--seed", type=int, default=7)
@@ -535,7 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE_OR_PLACE",
         help=".osm.pbf/.osm/.gpkg/.geojson file, or a place name / bbox to download",
     )
-    p.add_argument("--area", default=None, help="clip to min_lon,min_lat,max_lon,max_lat")
+    p.add_argument(
+        "--bbox", default=None, help="clip to min_lon,min_lat,max_lon,max_lat (default: the area)"
+    )
+    add_area_option(p)
     p.add_argument(
         "--type",
         default="walk",
@@ -548,6 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", default=None, metavar="DATE")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--out", required=True, help="output .geojson or .csv")
+    add_area_option(p)
 
     p = sub.add_parser(
         "evaluate",
@@ -561,7 +621,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", nargs="*", default=None, metavar="FILE")
     p.add_argument("--test", nargs="*", default=None, metavar="FILE")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
-    p.add_argument("--area", default=None, help="min_lon,min_lat,max_lon,max_lat")
+    p.add_argument(
+        "--bbox",
+        default=None,
+        help="study area min_lon,min_lat,max_lon,max_lat (default: the area)",
+    )
+    add_area_option(p)
 
     p = sub.add_parser("plan", help="plan joint patrol routes for the teams in a TOML file")
     p.add_argument("--teams", required=True, metavar="F.toml")
@@ -572,11 +637,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS")
     p.add_argument("--out", required=True, help="output .json, .geojson or .gpx")
+    add_area_option(p)
 
     p = sub.add_parser("brief", help="render team briefings for a plan as PDF or HTML")
     p.add_argument("--plan", required=True, metavar="F.json")
     p.add_argument("--team", nargs="*", default=None, help="only these teams")
     p.add_argument("--out", required=True, help="output .pdf or .html")
+    add_area_option(p)
 
     p = sub.add_parser("summary", help="render the community impact summary as PDF or HTML")
     p.add_argument("--from", dest="date_from", required=True, metavar="DATE")
@@ -588,11 +655,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish a period that is not a calendar month or quarter (once; no overlaps)",
     )
+    add_area_option(p)
 
     p = sub.add_parser("track", help="dosage per hotspot from GPX tracks against a plan")
     p.add_argument("files", nargs="+", metavar="GPX")
     p.add_argument("--plan", required=True, metavar="F.json")
     p.add_argument("--buffer", type=float, default=25.0, help="metres around a stop (default 25)")
+    add_area_option(p)
+    add_area_parsers(sub)
 
     return parser
 

@@ -82,15 +82,21 @@ def test_import_police_uk_accounts_for_every_row_and_reimport_adds_nothing(
 
 
 def test_import_with_hull_area_rejects_outside_rows(police_2022, tmp_path, capsys):
+    db = str(tmp_path / "h.db")
+    code, _, _ = run(
+        ["--db", db, "area", "create", "Hull", "--bbox=-0.45,53.71,-0.23,53.81"], capsys
+    )
+    assert code == 0
     code, out, _ = run(
         [
             "--db",
-            str(tmp_path / "h.db"),
+            db,
             "import",
             str(police_2022),
             "--source",
             "police",
-            "--area=-0.45,53.71,-0.23,53.81",
+            "--area",
+            "Hull",
             "--rejects-dir",
             str(tmp_path),
         ],
@@ -100,7 +106,7 @@ def test_import_with_hull_area_rejects_outside_rows(police_2022, tmp_path, capsy
     assert code == 0
     rejects = pd.read_csv(summary["rejects_file"], encoding="utf-8-sig")
     assert len(rejects) == summary["rejected"] > 0
-    assert set(rejects["reason"]) == {"outside the configured area"}
+    assert set(rejects["reason"]) == {"outside Hull"}
     assert summary["accepted"] + summary["rejected"] == 8001
 
 

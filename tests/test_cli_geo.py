@@ -60,7 +60,8 @@ def test_network_download_offline_is_a_plain_error(env, capsys):
 
 
 def test_hotspots_point_mode_on_police_uk(env, capsys, police_2022):
-    code, out, _ = run(["import", str(police_2022), f"--area={HULL}"], capsys)
+    assert run(["area", "create", "Hull", f"--bbox={HULL}"], capsys)[0] == 0
+    code, out, _ = run(["import", str(police_2022), "--area", "Hull"], capsys)
     assert code == 0
     csv_out, geo_out = env / "h.csv", env / "h.geojson"
     code, out, _ = run(
@@ -85,7 +86,8 @@ def test_hotspots_with_no_reports_is_a_user_error(env, capsys):
 
 
 def test_hotspots_bad_extension(env, capsys, police_2022):
-    run(["import", str(police_2022), f"--area={HULL}"], capsys)
+    run(["area", "create", "Hull", f"--bbox={HULL}"], capsys)
+    run(["import", str(police_2022), "--area", "Hull"], capsys)
     code, _, err = run(["hotspots", "--out", str(env / "x.txt")], capsys)
     assert code == 2 and ".geojson or .csv" in err
 
@@ -102,7 +104,7 @@ def test_evaluate_hull_files(env, capsys, police_2022, police_2024):
             "asb",
             "drugs",
             "public_order",
-            f"--area={HULL}",
+            f"--bbox={HULL}",
         ],
         capsys,
     )

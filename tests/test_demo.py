@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.areas import find_area
 from geo.demo import (
     CLUSTER_KINDS,
     DEMO_FILE_PREFIX,
@@ -22,6 +23,7 @@ from geo.demo import (
 from geo.hotspots import find_hotspots
 from geo.store import Store
 from geo.streets import StreetNetwork
+from geo.workspace import network_path
 from planning.routes import load_teams
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -151,8 +153,10 @@ def test_build_demo_imports_idempotently(built) -> None:
     path = Path(first["file"])
     assert path.name == f"{DEMO_FILE_PREFIX}-reports-seed7.csv"
     assert path.read_text(encoding="utf-8").splitlines()[0] == ",".join(REPORT_COLUMNS)
-    assert (tmp / "network.gpkg").is_file()
-    assert StreetNetwork.load(tmp / "network.gpkg").summary()["segments"] == first["segments"]
+    saved = network_path(first["area_id"], data_dir=tmp)  # the demo area's own network
+    assert saved == tmp / "networks" / f"{first['area_id']}.gpkg" and saved.is_file()
+    assert StreetNetwork.load(saved).summary()["segments"] == first["segments"]
+    assert first["area"] == "Helsinki (demo)" and find_area(store, "Helsinki (demo)").synthetic
     reports = store.reports()
     assert len(reports) == 10_000
     assert reports["segment_id"].notna().mean() >= 0.93
