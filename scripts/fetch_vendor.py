@@ -35,7 +35,8 @@ class Package:
 # Pinned versions and the npm integrity of each tarball. folium 0.20 asks for leaflet 1.9.3,
 # jquery 3.7.1, bootstrap 5.2.2, the Bootstrap 3 glyphicons, Leaflet.awesome-markers 2.0.2
 # (cdnjs; npm has the same 2.0.1 code as 2.0.5), Font Awesome 6.2.0 and leaflet.fullscreen 3.0.0;
-# HeatMap takes Leaflet.heat 0.2.0 and MarkerCluster leaflet.markercluster 1.5.3 (for Leaflet 1.9).
+# HeatMap takes Leaflet.heat 0.2.0, Draw leaflet-draw 1.0.4 (MIT; its package.json carries
+# the licence) and MarkerCluster leaflet.markercluster 1.5.3 (for Leaflet 1.9).
 PACKAGES: tuple[Package, ...] = (
     Package(
         "leaflet@1.9.4",
@@ -103,6 +104,16 @@ PACKAGES: tuple[Package, ...] = (
         ),
     ),
     Package(
+        "leaflet-draw@1.0.4",
+        "sha512-rsQ6saQO5ST5Aj6XRFylr5zvarWgzWnrg46zQ1MEOEIHsppdC/8hnN8qMoFvACsPvTioAuysya/TVtog15tyAQ==",
+        (
+            ("dist/leaflet.draw.js", "leaflet-draw/leaflet.draw.js"),
+            ("dist/leaflet.draw.css", "leaflet-draw/leaflet.draw.css"),
+            ("dist/images/", "leaflet-draw/images/"),
+            ("package.json", "leaflet-draw/package.json"),
+        ),
+    ),
+    Package(
         "leaflet.heat@0.2.0",
         "sha512-Cd5PbAA/rX3X3XKxfDoUGi9qp78FyhWYurFg3nsfhntcM/MCNK08pRkf4iEenO1KNqwVPKCmkyktjW3UD+h9bQ==",
         (
@@ -143,6 +154,9 @@ REQUIRED_FILES: tuple[str, ...] = (
     "leaflet-fullscreen/Control.FullScreen.js",
     "leaflet-fullscreen/Control.FullScreen.css",
     "leaflet-heat/leaflet-heat.js",
+    "leaflet-draw/leaflet.draw.js",
+    "leaflet-draw/leaflet.draw.css",
+    "leaflet-draw/images/spritesheet.svg",
     "markercluster/leaflet.markercluster.js",
     "markercluster/MarkerCluster.css",
     "markercluster/MarkerCluster.Default.css",

@@ -37,6 +37,10 @@ PLUGIN_ASSETS: dict[type, tuple[dict[str, str], dict[str, str]]] = {
         {"Control.Fullscreen.js": "leaflet-fullscreen/Control.FullScreen.js"},
         {"Control.FullScreen.css": "leaflet-fullscreen/Control.FullScreen.css"},
     ),
+    folium.plugins.Draw: (
+        {"leaflet_draw_js": "leaflet-draw/leaflet.draw.js"},
+        {"leaflet_draw_css": "leaflet-draw/leaflet.draw.css"},
+    ),
     folium.plugins.HeatMap: ({"leaflet-heat.js": "leaflet-heat/leaflet-heat.js"}, {}),
     folium.plugins.MarkerCluster: (
         {"markerclusterjs": "markercluster/leaflet.markercluster.js"},
