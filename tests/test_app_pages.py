@@ -42,7 +42,7 @@ def test_hotspots_page_point_mode_on_police_uk(data_env, police_2022, settings):
     assert "no street network loaded" in at.caption[0].value
     frames = [d.value for d in at.dataframe]
     ranked = next(f for f in frames if "Who should go" in f.columns)
-    assert len(ranked) > 3 and ranked["Id"].iloc[0] == "H01"
+    assert len(ranked) > 3 and ranked["Rank"].iloc[0] == 1
     assert ranked["Active hours"].iloc[0] == "no timed reports"  # police.uk: month only
     maps = [c for c in at.get("component_instance") if "json_args" in str(c.proto)]
     assert maps, "the folium map component is drawn"

@@ -68,7 +68,7 @@ def test_settings_page_shows_configuration(settings):
     at = _page()
     assert at.title[0].value == "Settings"
     frames = [d.value for d in at.dataframe]
-    taxonomy = next(f for f in frames if "Harm weight" in f.columns)
+    taxonomy = next(f for f in frames if "Weight (how serious)" in f.columns)
     assert len(taxonomy) == len(settings.categories)
     assert set(taxonomy["Category"]) == set(settings.categories)
     for col in ("Label", "Kind", "Partner skill", "Suggested action"):

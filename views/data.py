@@ -172,6 +172,17 @@ if summary is not None:
             "only a supervisor can see or download them."
         )
 
+IMPORT_HEADERS = {
+    "imported_at": "Imported",
+    "file_name": "File",
+    "source": "Source",
+    "format": "Format",
+    "rows_read": "Rows read",
+    "accepted": "Accepted",
+    "duplicates": "Duplicates",
+    "rejected": "Rejected",
+    "off_network": "Off the street network",
+}
 st.subheader("Imports so far")
 batches = store.batches()
 if batches.empty:
@@ -189,6 +200,6 @@ else:
             "rejected",
             "off_network",
         ]
-    ].rename(columns=str.capitalize)
+    ].rename(columns=IMPORT_HEADERS)
     st.dataframe(show, hide_index=True, width="stretch")
     st.caption(f"{store.count_reports():,} reports stored.")

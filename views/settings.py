@@ -59,14 +59,21 @@ def taxonomy_table(settings: Settings) -> pd.DataFrame:
         {
             "Category": c.slug,
             "Label": c.label,
-            "Harm weight": c.harm_weight,
+            "Weight (how serious)": c.harm_weight,
             "Kind": c.kind,
             "Partner skill": c.skill,
             "Suggested action": c.action,
         }
         for c in settings.categories.values()
     ]
-    cols = ["Category", "Label", "Harm weight", "Kind", "Partner skill", "Suggested action"]
+    cols = [
+        "Category",
+        "Label",
+        "Weight (how serious)",
+        "Kind",
+        "Partner skill",
+        "Suggested action",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -120,8 +127,9 @@ settings = get_settings()
 
 st.subheader("Report categories")
 st.caption(
-    "The taxonomy: harm weights scale each report in the hotspot analysis; the partner skill "
-    "and suggested action go into briefings."
+    "The categories: the weight says how much each report counts in the hotspot analysis; "
+    "the partner skill and suggested action go into briefings.",
+    help="The weight is the category's harm weight in the risk score.",
 )
 st.dataframe(taxonomy_table(settings), hide_index=True, width="stretch")
 

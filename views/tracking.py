@@ -252,7 +252,10 @@ with st.form("manual_log", clear_on_submit=True):
         except Exception:
             st.error("Could not save the patrol to the database; try again.")
 
-st.subheader("Dosage over the weeks")
+st.subheader(
+    "Time in hotspots over the weeks",
+    help="Patrol dosage: minutes spent inside each hotspot, summed by week.",
+)
 try:
     log = patrol_log(store)
 except Exception:
