@@ -530,6 +530,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "purge": cmd_purge,
     "area": lambda args: __import__("cli_areas").cmd_area(args, _store(args)),
     "imports": lambda args: __import__("cli_areas").cmd_imports(args, _store(args)),
+    "problems": lambda args: __import__("cli_partnership").cmd_problems(args, _store(args)),
+    "displacement": lambda a: __import__("cli_partnership").cmd_displacement(a, _store(a)),
 }
 
 
@@ -663,6 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--buffer", type=float, default=25.0, help="metres around a stop (default 25)")
     add_area_option(p)
     add_area_parsers(sub)
+    __import__("cli_partnership").add_partnership_parsers(sub)
 
     return parser
 

@@ -246,7 +246,65 @@ def classify_reports(
     -------
     numpy.ndarray of int8
     """
-    raise NotImplementedError
+    seg_ids = hotspot.get("segment_ids")
+    seg_ids = [] if seg_ids is None else list(seg_ids)
+    if network is not None and len(seg_ids):
+        return _classify_network(reports, network, seg_ids, inner_m, outer_m, comparison)
+    return _classify_point(reports, hotspot, inner_m, outer_m, comparison)
+
+
+def _classify_network(
+    reports: pd.DataFrame,
+    network: Any,
+    seg_ids: list[int],
+    inner_m: float,
+    outer_m: float,
+    comparison: Any,
+) -> np.ndarray:
+    zone = network_ring(network, seg_ids, inner_m=inner_m, outer_m=outer_m)
+    if comparison is not None:
+        keep = np.zeros(len(zone), dtype=bool)
+        ids = np.asarray(list(comparison), dtype=np.int64)
+        keep[ids[(ids >= 0) & (ids < len(zone))]] = True
+        zone = np.where((zone == COMPARISON) & ~keep, NOWHERE, zone).astype(np.int8)
+    seg = pd.to_numeric(reports.get("segment_id"), errors="coerce")
+    seg = seg.to_numpy(dtype="float64", na_value=np.nan) if seg is not None else None
+    out = np.full(len(reports), NOWHERE, dtype=np.int8)
+    if seg is None:
+        return out
+    ok = np.isfinite(seg) & (seg >= 0) & (seg < len(zone))
+    out[ok] = zone[seg[ok].astype(np.int64)]
+    return out
+
+
+def _classify_point(
+    reports: pd.DataFrame,
+    hotspot: Mapping[str, Any],
+    inner_m: float,
+    outer_m: float,
+    comparison: Any,
+) -> np.ndarray:
+    from geo.streets import metric_crs_for
+
+    geom = hotspot.get("geometry")
+    if geom is None or shapely.is_empty(geom):
+        msg = "The hotspot has no outline to draw a buffer around."
+        raise ValueError(msg)
+    c = shapely.centroid(geom)
+    crs = metric_crs_for(float(c.x), float(c.y))
+    shapes = gpd.GeoSeries([geom] + ([comparison] if comparison is not None else []))
+    shapes = shapes.set_crs("EPSG:4326").to_crs(crs).to_numpy()
+    hot, near, ring = point_ring(shapes[0], inner_m=inner_m, outer_m=outer_m)
+    pts = gpd.GeoSeries(gpd.points_from_xy(reports["lon"], reports["lat"]), crs="EPSG:4326")
+    xy = shapely.get_coordinates(pts.to_crs(crs).to_numpy())
+    x, y = xy[:, 0], xy[:, 1]
+    out = np.full(len(reports), COMPARISON, dtype=np.int8)
+    if comparison is not None:
+        out[~shapely.contains_xy(shapes[1], x, y)] = NOWHERE
+    out[shapely.contains_xy(ring, x, y)] = BUFFER
+    out[shapely.contains_xy(near, x, y)] = NEAR
+    out[shapely.intersects_xy(hot, x, y)] = HOTSPOT
+    return out
 
 
 def displacement_watch(
@@ -281,8 +339,85 @@ def displacement_watch(
     -------
     Displacement
     """
-    raise NotImplementedError
+    hotspot_id = str(hotspot.get("hotspot_id", ""))
+    if not 0 <= inner_m < outer_m:
+        msg = "The buffer ring needs 0 <= inner < outer metres, e.g. 100 to 400."
+        raise ValueError(msg)
+    (b0, b1), (a0, a1) = (_period(*before, "before"), _period(*after, "after"))
+    t = pd.to_datetime(reports["occurred_at"]).to_numpy(dtype="datetime64[ns]")
+    in_b = (t >= b0) & (t < b1)
+    in_a = (t >= a0) & (t < a1)
+    used = reports.loc[in_b | in_a]
+    mode = "network" if network is not None and _has_segments(hotspot) else "point"
+    zone = classify_reports(
+        used,
+        hotspot,
+        network=network if mode == "network" else None,
+        inner_m=inner_m,
+        outer_m=outer_m,
+        comparison=comparison,
+    )
+    period = np.where(in_b[in_b | in_a], 0, 1)
+    counts = {
+        name: {
+            "before": int(((zone == z) & (period == 0)).sum()),
+            "after": int(((zone == z) & (period == 1)).sum()),
+        }
+        for name, z in (("hotspot", HOTSPOT), ("buffer", BUFFER), ("comparison", COMPARISON))
+    }
+    unplaced = int((zone == NOWHERE).sum()) if comparison is None else 0
+    wdq, success, buf = weighted_displacement_quotient(
+        counts["hotspot"]["before"],
+        counts["hotspot"]["after"],
+        counts["buffer"]["before"],
+        counts["buffer"]["after"],
+        counts["comparison"]["before"],
+        counts["comparison"]["after"],
+    )
+    flag = success is not None and buf is not None and success < 0 and buf > 0
+    return Displacement(
+        hotspot_id=hotspot_id,
+        mode=mode,
+        inner_m=float(inner_m),
+        outer_m=float(outer_m),
+        counts=counts,
+        wdq=wdq,
+        success_measure=success,
+        buffer_measure=buf,
+        flag=bool(flag),
+        prompt=WELFARE_PROMPT if flag else None,
+        reading=_reading(wdq, success, buf, flag),
+        unplaced=unplaced,
+    )
 
 
-def _hotspots_frame(hotspots: Any) -> gpd.GeoDataFrame:
-    return hotspots
+def _has_segments(hotspot: Mapping[str, Any]) -> bool:
+    seg = hotspot.get("segment_ids")
+    return seg is not None and len(list(seg)) > 0
+
+
+def _period(start: Any, end: Any, what: str) -> tuple[np.datetime64, np.datetime64]:
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    if not lo < hi:
+        msg = f"The {what} period must end after it starts."
+        raise ValueError(msg)
+    return lo.to_datetime64(), hi.to_datetime64()
+
+
+def _reading(wdq: float | None, success: float | None, buf: float | None, flag: bool) -> str:
+    """One plain sentence on the quotient."""
+    if success is None:
+        return "No reports in the comparison area in one of the periods: no quotient."
+    if wdq is None:
+        return "The hotspot did not change against the comparison area: no quotient."
+    if flag:
+        more = " more than" if wdq < -1 else " part of"
+        return (
+            f"Reports rose in the buffer while they fell at the hotspot (WDQ {wdq:.2f}): "
+            f"the rise nearby offsets{more} the fall. " + WELFARE_PROMPT
+        )
+    if success > 0:
+        return "Reports did not fall at the hotspot against the comparison area."
+    if buf is not None and buf <= 0:
+        return f"Reports fell in the buffer too (WDQ {wdq:.2f}): no sign of displacement."
+    return f"WDQ {wdq:.2f}."
