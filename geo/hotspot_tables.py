@@ -15,6 +15,7 @@ __all__ = ["HOTSPOT_COLUMNS", "segment_table"]
 
 HOTSPOT_COLUMNS = [
     "hotspot_id",
+    "rank",
     "label",
     "risk",
     "n_reports",
@@ -88,11 +89,17 @@ def _hotspot_frame(
     z: np.ndarray,
     p_adj: np.ndarray,
     segment_ids: list[list[int]],
+    ids: list[str],
 ) -> pd.DataFrame:
-    """The CONTRACTS hotspot columns (all but ``geometry``), ranked as given."""
+    """The CONTRACTS hotspot columns (all but ``geometry``), ranked as given.
+
+    ``ids`` are the stable place ids (:mod:`geo.hotspot_ids`); ``rank`` is 1, 2... in the
+    order given.
+    """
     return pd.DataFrame(
         {
-            "hotspot_id": [f"H{k + 1:02d}" for k in range(len(labels))],
+            "hotspot_id": list(ids),
+            "rank": np.arange(1, len(labels) + 1, dtype=np.int64),
             "label": labels,
             "risk": risk,
             "n_reports": summary["n_reports"],

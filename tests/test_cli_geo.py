@@ -70,7 +70,8 @@ def test_hotspots_point_mode_on_police_uk(env, capsys, police_2022):
     assert code == 0 and out["mode"] == "point" and out["hotspots"] > 3
     table = pd.read_csv(csv_out)
     assert len(table) == out["hotspots"]
-    assert table["hotspot_id"].iloc[0] == "H01" and table["risk"].is_monotonic_decreasing
+    assert table["rank"].iloc[0] == 1 and table["risk"].is_monotonic_decreasing
+    assert table["hotspot_id"].str.fullmatch(r"H-[0-9A-Z]{6}").all()
     counts = table["counts"].map(json.loads)
     assert set().union(*counts) <= {"asb", "drugs", "public_order"}
     w, s, e, n = HULL_BBOX
