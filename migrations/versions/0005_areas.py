@@ -78,30 +78,23 @@ def _adopt(bind: sa.Connection, existing: set[str]) -> None:
     """Give every stored record an area (nothing is left without one)."""
     if bind.execute(sa.text("SELECT COUNT(*) FROM areas")).scalar_one():
         return
-    demo_like = f"{DEMO_PREFIX}%"
-    n_demo = _count(bind, "SELECT COUNT(*) FROM batches WHERE file_name LIKE :p", p=demo_like)
-    n_real = _count(bind, "SELECT COUNT(*) FROM batches WHERE file_name NOT LIKE :p", p=demo_like)
-    n_other = _count(
-        bind,
-        "SELECT COUNT(*) FROM reports WHERE batch_id NOT IN "
-        "(SELECT batch_id FROM batches WHERE file_name LIKE :p)",
-        p=demo_like,
-    ) + _count(bind, "SELECT COUNT(*) FROM plans")
+    rows = bind.execute(sa.text("SELECT batch_id, file_name FROM batches")).all()
+    demo_names = _demo_file_names()
+    demo = [b for b, f in rows if str(f).startswith(DEMO_PREFIX) or str(f) in demo_names]
+    n_other = _count(bind, "SELECT COUNT(*) FROM plans") + len(rows) - len(demo)
     if "patrol_logs" in existing:
         n_other += _count(bind, "SELECT COUNT(*) FROM patrol_logs")
     demo_id = real_id = None
-    if n_demo:
-        demo_id = _insert_area(bind, DEMO_NAME, _demo_bbox(bind, demo_like), synthetic=True)
-        demo_batches = "SELECT batch_id FROM batches WHERE file_name LIKE :p"
-        bind.execute(
-            sa.text(f"UPDATE reports SET area_id = :a WHERE batch_id IN ({demo_batches})"),
-            {"a": demo_id, "p": demo_like},
-        )
-        bind.execute(
-            sa.text("UPDATE batches SET area_id = :a WHERE file_name LIKE :p"),
-            {"a": demo_id, "p": demo_like},
-        )
-    if n_real or n_other:
+    if demo:
+        ids = sa.bindparam("ids", expanding=True)
+        demo_id = _insert_area(bind, DEMO_NAME, _demo_bbox(bind, demo), synthetic=True)
+        for table in ("reports", "batches"):
+            bind.execute(
+                sa.text(f"UPDATE {table} SET area_id = :a WHERE batch_id IN :ids").bindparams(ids),
+                {"a": demo_id, "ids": demo},
+            )
+    n_other += _count(bind, "SELECT COUNT(*) FROM reports WHERE area_id IS NULL")
+    if n_other:
         real_id = _insert_area(bind, DEFAULT_NAME, _default_bbox(bind), synthetic=False)
     rest = real_id or demo_id
     if rest is None:
@@ -117,6 +110,25 @@ def _adopt(bind: sa.Connection, existing: set[str]) -> None:
     bind.execute(
         sa.text("INSERT INTO store_meta (name, value) VALUES ('current_area', :a)"), {"a": rest}
     )
+
+
+def _demo_file_names() -> set[str]:
+    """The stored names (``file-<sha256[:16]>.csv``) of the demo CSVs in the data folders.
+
+    Since file names are stored as a hash, a demo import is known by its file's hash.
+    """
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from geo.settings import DATA_DIR
+
+    names: set[str] = set()
+    for base in {Path(os.environ.get("BEATPLAN_DATA") or DATA_DIR), DATA_DIR}:
+        for path in (base / "demo").glob(f"{DEMO_PREFIX}*.csv"):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            names.add(f"file-{digest}.csv")
+    return names
 
 
 def _count(bind: sa.Connection, sql: str, **params: object) -> int:
@@ -165,22 +177,22 @@ def _insert_area(
 
 
 def _extent(bind: sa.Connection, where: str, **params: object) -> tuple[float, ...] | None:
-    row = bind.execute(
-        sa.text(
-            "SELECT MIN(lon), MIN(lat), MAX(lon), MAX(lat) FROM reports "
-            f"WHERE lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90 AND {where}"
-        ),
-        params,
-    ).one()
+    stmt = sa.text(
+        "SELECT MIN(lon), MIN(lat), MAX(lon), MAX(lat) FROM reports "
+        f"WHERE lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90 AND {where}"
+    )
+    if "ids" in params:
+        stmt = stmt.bindparams(sa.bindparam("ids", expanding=True))
+    row = bind.execute(stmt, params).one()
     if row[0] is None:
         return None
     pad = 0.005  # about 500 m, so reports on the edge stay inside
     return (row[0] - pad, row[1] - pad, row[2] + pad, row[3] + pad)
 
 
-def _demo_bbox(bind: sa.Connection, demo_like: str) -> tuple[float, float, float, float]:
-    where = "batch_id IN (SELECT batch_id FROM batches WHERE file_name LIKE :p)"
-    ext = _extent(bind, where, p=demo_like)
+def _demo_bbox(bind: sa.Connection, demo: list[str]) -> tuple[float, float, float, float]:
+    where = "batch_id IN :ids"
+    ext = _extent(bind, where, ids=demo)
     return ext or (24.90, 60.14, 25.00, 60.20)  # type: ignore[return-value]
 
 
