@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from planning.problems import Problem
+from planning.tracking_effect import _report_hotspots
 
 __all__ = [
     "ASSESSMENT_CAVEAT",
@@ -90,7 +91,27 @@ class Assessment:
 
     def to_json(self) -> dict[str, Any]:
         """The assessment as a JSON-ready dict."""
-        raise NotImplementedError
+
+        def _r(x: float | None, nd: int = 3) -> float | None:
+            return None if x is None else round(float(x), nd)
+
+        return {
+            "problem_id": self.problem_id,
+            "hotspot_ids": list(self.hotspot_ids),
+            "located": self.located,
+            "began": self.began.isoformat() if self.began else None,
+            "weeks": self.weeks,
+            "comparison": self.comparison,
+            "counts": self.counts,
+            "ratio": _r(self.ratio),
+            "low": _r(self.low),
+            "high": _r(self.high),
+            "change_pct": _r(self.change_pct, 1),
+            "patrol_minutes": round(float(self.patrol_minutes), 1),
+            "patrol_visits": int(self.patrol_visits),
+            "reading": self.reading,
+            "caveat": self.caveat,
+        }
 
 
 def did_rate_ratio(
@@ -121,9 +142,34 @@ def did_rate_ratio(
     Returns
     -------
     (ratio, low, high)
-        ``None`` for each when a window is empty (no weeks) or both groups have no reports.
+        ``None`` for each when a window is empty (no weeks) or a group has no reports.
     """
-    raise NotImplementedError
+    groups = [np.asarray(g, dtype="float64") for g in (a_before, a_after, c_before, c_after)]
+    if any(g.size == 0 for g in groups):
+        return None, None, None
+    a_b, a_a, c_b, c_a = (float(g.sum()) for g in groups)
+    if a_b + a_a == 0 or c_b + c_a == 0:
+        return None, None, None
+    a_b, a_a, c_b, c_a = (x if x > 0 else 0.5 for x in (a_b, a_a, c_b, c_a))
+    log_ratio = np.log(a_a / a_b) - np.log(c_a / c_b)
+    se = np.sqrt(1 / a_b + 1 / a_a + 1 / c_b + 1 / c_a) * np.sqrt(_dispersion(groups))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    return (
+        float(np.exp(log_ratio)),
+        float(np.exp(log_ratio - z * se)),
+        float(np.exp(log_ratio + z * se)),
+    )
+
+
+def _dispersion(groups: list[np.ndarray]) -> float:
+    """Pearson dispersion of weekly counts around each group's mean (at least 1)."""
+    chi2, df = 0.0, 0
+    for g in groups:
+        mean = g.mean()
+        if g.size > 1 and mean > 0:
+            chi2 += float(((g - mean) ** 2).sum() / mean)
+            df += g.size - 1
+    return max(1.0, chi2 / df) if df else 1.0
 
 
 def assess_problem(
@@ -166,7 +212,96 @@ def assess_problem(
     -------
     Assessment
     """
-    raise NotImplementedError
+    if comparison not in COMPARISONS:
+        msg = f"The comparison must be one of {', '.join(COMPARISONS)}."
+        raise ValueError(msg)
+    ids = hotspots["hotspot_id"].astype(str).to_numpy() if len(hotspots) else np.array([])
+    mine = np.isin(ids, list(problem.hotspot_ids))
+    base = {
+        "problem_id": problem.problem_id,
+        "hotspot_ids": tuple(problem.hotspot_ids),
+        "weeks": int(weeks),
+        "comparison": comparison,
+        "located": int(mine.sum()),
+    }
+    began = problem.began
+    if began is None:
+        reading = "No response has started yet: nothing to assess."
+        return Assessment(began=None, reading=reading, **base)
+    start = pd.Timestamp(began)
+    span = pd.Timedelta(days=7 * int(weeks))
+    idx = _report_hotspots(reports, hotspots, buffer_m) if len(reports) else np.array([], int)
+    safe = np.where(idx >= 0, idx, 0)
+    at_mine = (idx >= 0) & mine[safe] if mine.size else np.zeros(len(idx), bool)
+    if comparison == "area":
+        at_comp = ~at_mine
+    else:
+        responded = np.isin(ids, list(responded_hotspots)) | mine
+        at_comp = (idx >= 0) & ~responded[safe] if ids.size else np.zeros(len(idx), bool)
+    t = pd.to_datetime(reports["occurred_at"]).to_numpy(dtype="datetime64[ns]")
+    week = np.floor((t - (start - span).to_datetime64()) / np.timedelta64(7, "D")).astype(int)
+    inside = (week >= 0) & (week < 2 * int(weeks))
+    weekly = {
+        name: np.bincount(week[inside & sel], minlength=2 * int(weeks))
+        for name, sel in (("hotspots", at_mine), ("comparison", at_comp))
+    }
+    w = int(weeks)
+    ratio, low, high = did_rate_ratio(
+        weekly["hotspots"][:w], weekly["hotspots"][w:], weekly["comparison"][:w],
+        weekly["comparison"][w:],
+    )  # fmt: skip
+    counts = {k: {"before": int(v[:w].sum()), "after": int(v[w:].sum())} for k, v in weekly.items()}
+    minutes, visits = _patrols(patrol_log, problem.hotspot_ids, start, start + span)
+    return Assessment(
+        began=began,
+        counts=counts,
+        ratio=ratio,
+        low=low,
+        high=high,
+        change_pct=None if ratio is None else (ratio - 1) * 100,
+        patrol_minutes=minutes,
+        patrol_visits=visits,
+        reading=_reading(ratio, low, high, comparison, base["located"]),
+        **base,
+    )
+
+
+def _patrols(
+    log: pd.DataFrame | None, hotspot_ids: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[float, int]:
+    """Patrol minutes and visits logged at these hotspots in ``[start, end)``."""
+    if log is None or log.empty:
+        return 0.0, 0
+    day = pd.to_datetime(log["date"])
+    sel = log["hotspot_id"].astype(str).isin(list(hotspot_ids)) & (day >= start) & (day < end)
+    return float(log.loc[sel, "minutes"].sum()), int(sel.sum())
+
+
+def _reading(
+    ratio: float | None,
+    low: float | None,
+    high: float | None,
+    comparison: str,
+    located: int,
+) -> str:
+    """One plain sentence on the estimate."""
+    against = "the rest of the area" if comparison == "area" else "hotspots with no responses"
+    if located == 0:
+        return "None of its hotspots is among the area's hotspots now: nothing to compare."
+    if ratio is None or low is None or high is None:
+        return f"Too few reports at its hotspots or in {against} to estimate a change."
+    pct, lo, hi = ((x - 1) * 100 for x in (ratio, low, high))
+    verdict = (
+        "fewer reports than the comparison suggests"
+        if hi < 0
+        else "more reports than the comparison suggests"
+        if lo > 0
+        else "no change the data can tell from chance"
+    )
+    return (
+        f"Reports at its hotspots changed by {pct:+.0f}% against {against} (95% interval "
+        f"{lo:+.0f}% to {hi:+.0f}%): {verdict}."
+    )
 
 
 def assess_problems(
@@ -192,7 +327,17 @@ def assess_problems(
     -------
     list of Assessment
     """
-    raise NotImplementedError
-
-
-_ = stats
+    items = list(problems)
+    responded = {h for p in items if p.began is not None for h in p.hotspot_ids}
+    return [
+        assess_problem(
+            p,
+            reports,
+            hotspots,
+            weeks=weeks,
+            comparison=comparison,
+            responded_hotspots=responded,
+            patrol_log=patrol_log,
+        )
+        for p in items
+    ]
