@@ -683,8 +683,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 2 on a user error, 1 on an internal error.
     """
+    from cli_areas import glue_negative_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(glue_negative_values(list(sys.argv[1:] if argv is None else argv)))
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USER

@@ -15,6 +15,7 @@ __all__ = [
     "area_settings_for",
     "cmd_area",
     "cmd_imports",
+    "glue_negative_values",
 ]
 
 AREA_HELP = (
@@ -26,6 +27,41 @@ _WORLD = (-180.0, -90.0, 180.0, 90.0)
 
 class AreaArgumentError(ValueError):
     """A bad ``--area`` or area command argument; the message is one plain line."""
+
+
+def glue_negative_values(argv: list[str]) -> list[str]:
+    """Join ``--bbox`` (and ``--area``) to a value that starts with a minus sign.
+
+    ``--bbox -0.43,53.71,-0.24,53.82`` would otherwise read as an unknown option (west of
+    Greenwich every box starts with a minus); it becomes ``--bbox=-0.43,...``.
+
+    Parameters
+    ----------
+    argv
+        The command-line arguments.
+
+    Returns
+    -------
+    list of str
+    """
+    out: list[str] = []
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        nxt = argv[i + 1] if i + 1 < len(argv) else ""
+        if (
+            arg in ("--bbox", "--area")
+            and len(nxt) > 1
+            and nxt[0] == "-"
+            and nxt[1] in "0123456789."
+        ):
+            out.append(f"{arg}={nxt}")
+            skip = True
+        else:
+            out.append(arg)
+    return out
 
 
 def add_area_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
