@@ -481,3 +481,22 @@ def test_unnamed_footpaths_are_labelled_by_the_nearest_named_street():
     lab = _Labeller(segs)
     assert lab.label(np.array([1])) == "footpath near Spring Bank"
     assert lab.label(np.array([2])) == "service road"
+
+
+def test_analytic_gi_star_equals_esda_and_auto_picks_by_size(grid, settings, monkeypatch):
+    import geo.significance as significance
+
+    rng = np.random.default_rng(9)
+    y = rng.poisson(2.0, len(grid)).astype(float)
+    ours = gi_star(grid, y, inference="normal", settings=settings)
+    esda_run = gi_star(grid, y, inference="permutation", permutations=19, settings=settings)
+    np.testing.assert_allclose(ours["z"], esda_run["z"], rtol=1e-10)
+    np.testing.assert_allclose(ours["g"], esda_run["g"], rtol=1e-10)
+    auto = gi_star(grid, y, settings=settings, permutations=19)  # 180 segments: permutations
+    np.testing.assert_array_equal(auto["p_sim"], esda_run["p_sim"])
+    monkeypatch.setattr(significance, "NORMAL_ABOVE_SEGMENTS", 100)
+    auto = gi_star(grid, y, settings=settings, permutations=19)  # now "large": normal
+    np.testing.assert_array_equal(auto["p_sim"], ours["p_sim"])
+    monkeypatch.setattr(significance, "PERMUTATION_MAX_SEGMENTS", 100)
+    with pytest.raises(ValueError, match="inference='normal'"):
+        gi_star(grid, y, inference="permutation", settings=settings)
