@@ -493,7 +493,13 @@ def hit_rates(
 
 
 def calibrate(
-    method: str, units: Units, ev: Events, coverage: Sequence[float], *, n_folds: int = N_FOLDS
+    method: str,
+    units: Units,
+    ev: Events,
+    coverage: Sequence[float],
+    *,
+    n_folds: int = N_FOLDS,
+    family: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Choose a method's setting by validation inside the training events.
 
@@ -512,6 +518,8 @@ def calibrate(
         Coverage levels of the objective (mean hit rate).
     n_folds
         Most rolling-origin folds.
+    family
+        Settings to choose among, simplest first (default ``FAMILIES[method]``).
 
     Returns
     -------
@@ -519,7 +527,7 @@ def calibrate(
         ``{"setting", "score" (validation objective or None), "validation" (text)}``.
     """
     fs, text = folds(ev, n_folds=n_folds)
-    family = FAMILIES[method]
+    family = FAMILIES[method] if family is None else family
     if len(np.unique(ev.month)) < 2:  # one month: decay and time windows change nothing
         family = [
             s
@@ -554,9 +562,17 @@ def calibrate(
 
 
 def forecast(
-    method: str, units: Units, ev: Events, coverage: Sequence[float], *, t0: float | None = None
+    method: str,
+    units: Units,
+    ev: Events,
+    coverage: Sequence[float],
+    *,
+    t0: float | None = None,
+    calibrations: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Calibrate ``method`` on the training events, then score every unit from all of them.
+
+    ``beatplan`` is :func:`geo.forecast_learned.forecast_ours`.
 
     Parameters
     ----------
@@ -566,14 +582,19 @@ def forecast(
         Study-area units and training events.
     coverage
         Coverage levels of the calibration objective.
-    t0
-        Forecast moment in months (default :func:`origin` of the events).
+    t0, calibrations
+        Forecast moment in months (default :func:`origin`); for ``beatplan``, the
+        baselines' calibrations already made on the same data.
 
     Returns
     -------
     tuple
         ``(scores, calibration)`` with the chosen setting in ``calibration["setting"]``.
     """
+    if method == "beatplan":
+        from geo.forecast_learned import forecast_ours
+
+        return forecast_ours(units, ev, coverage, t0=t0, calibrations=calibrations)
     cal = calibrate(method, units, ev, coverage)
     t0 = origin(ev) if t0 is None else t0
     return fit_scores(method, units, ev, t0, cal["setting"]), cal

@@ -21,6 +21,7 @@ from geo.evaluate import (
     study_area,
 )
 from geo.forecast import FAMILIES
+from geo.forecast_learned import CANDIDATES, QUICK_FAMILY
 from tests.test_hotspots import grid_segments, reports_on
 
 KEYS = ["0.01", "0.05", "0.10"]
@@ -108,7 +109,14 @@ def _check_shape(res):
     assert res["coverage"] == [0.01, 0.05, 0.10]
     for name, m in res["methods"].items():
         assert {"hit_rate", "pai", "pei", "hit_rate_ci", "pai_ci", "pei_ci", "settings"} <= set(m)
-        assert m["settings"] in FAMILIES[name]
+        if name == "beatplan":  # the candidate kept and its setting
+            setting = dict(m["settings"])
+            model = setting.pop("model")
+            assert model in CANDIDATES
+            family = FAMILIES["beatplan" if model in ("eb", "learned", "blend") else model]
+            assert setting in family
+        else:
+            assert m["settings"] in FAMILIES[name]
         for k, c in zip(KEYS, res["coverage"], strict=True):
             assert m["pai"][k] == pytest.approx(m["hit_rate"][k] / c)
             assert 0 <= m["pei"][k] <= 1 + 1e-9
@@ -174,7 +182,7 @@ def test_last_month_check_in_plain_words(grid):
     out = last_month_check(two, segments=grid)
     assert out["month"] == "2024-02" and out["unit"] == "streets"
     assert 0 <= out["ours"] <= 1 and 0 <= out["alternative"] <= 1
-    assert out["settings"] in FAMILIES["beatplan"]
+    assert out["settings"] in QUICK_FAMILY and QUICK_FAMILY[0] in FAMILIES["beatplan"]
     assert f"held {out['ours']:.0%}" in out["text"] and "top 5% of streets" in out["text"]
     one = last_month_check(two.iloc[:10], segments=grid)
     assert one["ours"] is None and "two months" in one["text"]

@@ -95,3 +95,58 @@ def test_folds_roll_the_origin_inside_training_or_split_one_month_in_halves():
     assert "halves" in text and len(fs) == 2
     assert not (fs[0].fit & fs[0].val).any()
     assert (fs[0].fit | fs[0].val).sum() == len(one.when)
+
+
+def test_learned_features_are_shares_so_a_half_month_looks_like_a_whole():
+    from geo.forecast_learned import _windows, features
+
+    prep = _prepare(
+        TRAIN, TRAIN, segments=GRID, categories=None, area=None, cell_m=100.0, metric_crs=None
+    )
+    units, ev = prep["units"], prep["events"]
+    assert _windows(ev) == (1.0, math.inf)  # three months: last month and everything
+    x = features(units, ev, origin(ev), _windows(ev))
+    twice = np.r_[np.arange(len(ev.when)), np.arange(len(ev.when))]
+    doubled = ev.subset(twice)  # every report twice: the same shares
+    np.testing.assert_allclose(features(units, doubled, origin(ev), _windows(ev)), x)
+    assert x.shape == (units.n, 2 * 6 + 3 + 1)  # 2 windows x 6, other x 2, prospective, length
+    # own share of the last month sums to one over the units holding its reports
+    last = (ev.month == ev.month.max()) & (ev.unit >= 0)
+    assert x[:, 0].sum() == pytest.approx(last.sum() / (ev.month == ev.month.max()).sum())
+
+
+def test_learned_model_is_kept_only_when_it_wins_by_one_standard_error():
+    from geo.forecast_learned import _choose
+
+    obj = {"eb": 0.50, "counts": 0.45, "kde": 0.40, "prospective": 0.40, "counts_kernel": 0.49}
+    se = math.sqrt(0.5 * 0.5 / 400)  # 0.025 with 400 validation reports
+    assert _choose(obj | {"learned": 0.52, "blend": 0.51}, 400) == "eb"
+    assert _choose(obj | {"learned": 0.50 + 1.5 * se, "blend": 0.51}, 400) == "learned"
+    assert _choose(obj | {"learned": 0.50 + 1.5 * se, "blend": 0.50 + 2 * se}, 400) == "blend"
+    assert _choose(obj | {"counts": 0.6, "learned": 0.61, "blend": 0.6}, 400) == "counts"
+
+
+def test_percentile_ranks_share_ties_and_zero_rows_are_thinned():
+    from geo.forecast_learned import MAX_ZERO_ROWS, _pct_rank, _thin_zeros
+
+    np.testing.assert_allclose(_pct_rank(np.array([5.0, 1.0, 5.0, 3.0])), [5 / 6, 0, 5 / 6, 1 / 3])
+    x = np.zeros((MAX_ZERO_ROWS + 100, 3))
+    x[:10, 0] = 1.0
+    y = np.r_[np.ones(10), np.arange(MAX_ZERO_ROWS + 90) % 2]
+    x2, y2 = _thin_zeros(x, y)
+    assert len(x2) == 10 + MAX_ZERO_ROWS and (x2[10:] == 0).all()
+    assert y2[10:] == pytest.approx(np.full(MAX_ZERO_ROWS, y[10:].mean()))
+
+
+def test_our_forecast_reports_the_candidate_kept_and_every_validation_score():
+    from geo.forecast_learned import CANDIDATES, forecast_ours
+
+    prep = _prepare(
+        TRAIN, TRAIN, segments=GRID, categories=None, area=None, cell_m=100.0, metric_crs=None
+    )
+    scores, cal = forecast_ours(prep["units"], prep["events"], [0.05, 0.1])
+    assert scores.shape == (prep["units"].n,) and np.isfinite(scores).all()
+    assert cal["setting"]["model"] in CANDIDATES
+    assert set(cal["candidates"]) == set(CANDIDATES)
+    kept = cal["candidates"][cal["setting"]["model"]]
+    assert kept == pytest.approx(cal["score"], abs=1e-4)
