@@ -172,4 +172,9 @@ def _delete_rows(conn: sa.Connection, area_id: str) -> dict[str, int]:
             conn.execute(rel.delete().where(rel.c.area == area_id)).rowcount
         )
         conn.execute(figs.delete().where(figs.c.area == area_id))
+    out["problems"] = 0  # the partnership's log (planning.problems, migration 0006)
+    if "problems" in tables:
+        for name in ("problem_responses", "problems"):
+            t = sa.table(name, sa.column("area_id"))
+            out["problems"] = int(conn.execute(t.delete().where(t.c.area_id == area_id)).rowcount)
     return out

@@ -96,367 +96,51 @@ def agencies(path: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
 # the personal-data filter
 
 # Words that make a run of capitalised words a place, street, agency or time, not a person.
-_PLACE_WORDS = frozenset(
-    [
-        "street",
-        "st",
-        "road",
-        "rd",
-        "avenue",
-        "ave",
-        "lane",
-        "ln",
-        "close",
-        "cl",
-        "terrace",
-        "grove",
-        "drive",
-        "dr",
-        "way",
-        "place",
-        "pl",
-        "crescent",
-        "court",
-        "ct",
-        "gardens",
-        "walk",
-        "row",
-        "square",
-        "sq",
-        "hill",
-        "park",
-        "mews",
-        "view",
-        "parade",
-        "quay",
-        "dock",
-        "docks",
-        "bridge",
-        "green",
-        "yard",
-        "gate",
-        "gates",
-        "passage",
-        "alley",
-        "arcade",
-        "boulevard",
-        "circus",
-        "embankment",
-        "esplanade",
-        "wharf",
-        "estate",
-        "centre",
-        "center",
-        "station",
-        "market",
-        "hall",
-        "church",
-        "chapel",
-        "school",
-        "college",
-        "university",
-        "library",
-        "hospital",
-        "surgery",
-        "clinic",
-        "pharmacy",
-        "shop",
-        "shops",
-        "store",
-        "stores",
-        "pub",
-        "inn",
-        "hotel",
-        "house",
-        "tower",
-        "towers",
-        "flats",
-        "court",
-        "north",
-        "south",
-        "east",
-        "west",
-        "upper",
-        "lower",
-        "old",
-        "new",
-        "great",
-        "little",
-        "saint",
-        "st.",
-        "city",
-        "town",
-        "village",
-        "ward",
-        "beat",
-        "area",
-        "district",
-        "county",
-        "road's",
-        "car",
-        "parking",
-        "bus",
-        "rail",
-        "railway",
-        "interchange",
-        "playground",
-        "field",
-        "fields",
-        "common",
-        "cemetery",
-        "retail",
-        "industrial",
-        "business",
-        "precinct",
-        "subway",
-        "underpass",
-        "footbridge",
-        "footpath",
-        "path",
-        "cycleway",
-        "canal",
-        "river",
-        "marina",
-        "pier",
-        "police",
-        "council",
-        "service",
-        "services",
-        "outreach",
-        "team",
-        "unit",
-        "partnership",
-        "project",
-        "trust",
-        "nhs",
-        "hmp",
-        "cleansing",
-        "housing",
-        "health",
-        "probation",
-        "fire",
-        "rescue",
-        "ambulance",
-        "charity",
-        "foundation",
-        "network",
-        "humberside",
-        "hull",
-        "yorkshire",
-        "england",
-        "uk",
-        "pcso",
-        "pc",
-        "sgt",
-        "anti",
-        "social",
-        "behaviour",
-        "asb",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "christmas",
-        "easter",
-        "joint",
-        "patrol",
-        "patrols",
-        "needle",
-        "needles",
-        "bin",
-        "bins",
-        "sharps",
-        "lighting",
-        "cctv",
-        "camera",
-        "cameras",
-        "visit",
-        "visits",
-        "check",
-        "checks",
-        "review",
-        "meeting",
-        "operation",
-        "op",
-        "response",
-        "referral",
-        "referrals",
-    ]
-)
-_TITLES = r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|lady|lord|rev|fr)\.?"
+_PLACE_TEXT = """
+    street st road rd avenue ave lane ln close cl terrace grove drive dr way place pl
+    crescent court ct gardens walk row square sq hill park mews view parade quay dock docks
+    bridge green yard gate gates passage alley arcade boulevard circus embankment esplanade
+    wharf estate centre center station market hall church chapel school college university
+    library hospital surgery clinic pharmacy shop shops store stores pub inn hotel house
+    tower towers flats north south east west upper lower old new great little saint st. city
+    town village ward beat area district county road's car parking bus rail railway
+    interchange playground field fields common cemetery retail industrial business precinct
+    subway underpass footbridge footpath path cycleway canal river marina pier police
+    council service services outreach team unit partnership project trust nhs hmp cleansing
+    housing health probation fire rescue ambulance charity foundation network humberside
+    hull yorkshire england uk pcso pc sgt anti social behaviour asb monday tuesday wednesday
+    thursday friday saturday sunday january february march april may june july august
+    september october november december christmas easter joint patrol patrols needle needles
+    bin bins sharps lighting cctv camera cameras visit visits check checks review meeting
+    operation op response referral referrals bank side end wood moor vale rise croft mount
+    lea meadow meadows garth parkway approach circle the a an at on in of and or to with by
+    for from near behind outside opposite off between after before every each all our
+"""
+_PLACE_WORDS = frozenset(_PLACE_TEXT.split())
 # Common UK first names; ambiguous ones that are also words or street names (Mark, Will, May,
 # Rose, Victoria, Albert, George...) are left out, so a lone "Victoria" is not refused.
-_FIRST_NAMES = frozenset(
-    [
-        "aaron",
-        "adam",
-        "aisha",
-        "alan",
-        "alex",
-        "alexander",
-        "alice",
-        "amanda",
-        "amelia",
-        "amy",
-        "andrew",
-        "angela",
-        "ann",
-        "anna",
-        "anne",
-        "anthony",
-        "ashley",
-        "barbara",
-        "ben",
-        "benjamin",
-        "beth",
-        "bethany",
-        "brian",
-        "callum",
-        "carl",
-        "carol",
-        "caroline",
-        "charlie",
-        "charlotte",
-        "chloe",
-        "chris",
-        "christine",
-        "christopher",
-        "claire",
-        "craig",
-        "daniel",
-        "danielle",
-        "darren",
-        "david",
-        "dean",
-        "debbie",
-        "deborah",
-        "dennis",
-        "donna",
-        "dylan",
-        "elaine",
-        "eleanor",
-        "elizabeth",
-        "ellie",
-        "emily",
-        "emma",
-        "eric",
-        "ethan",
-        "gary",
-        "gavin",
-        "gemma",
-        "gillian",
-        "graham",
-        "hannah",
-        "harry",
-        "helen",
-        "holly",
-        "ian",
-        "isla",
-        "jack",
-        "jacqueline",
-        "james",
-        "jamie",
-        "jane",
-        "janet",
-        "jason",
-        "jennifer",
-        "jessica",
-        "joanne",
-        "john",
-        "jonathan",
-        "joseph",
-        "josh",
-        "joshua",
-        "julie",
-        "karen",
-        "kate",
-        "katie",
-        "kayleigh",
-        "keith",
-        "kelly",
-        "kevin",
-        "kieran",
-        "kirsty",
-        "laura",
-        "lauren",
-        "leah",
-        "lee",
-        "leanne",
-        "lewis",
-        "liam",
-        "linda",
-        "lisa",
-        "louise",
-        "lucy",
-        "luke",
-        "lydia",
-        "maria",
-        "martin",
-        "matthew",
-        "megan",
-        "melissa",
-        "michael",
-        "michelle",
-        "mohammed",
-        "muhammad",
-        "naomi",
-        "natalie",
-        "neil",
-        "nicola",
-        "nicole",
-        "oliver",
-        "olivia",
-        "paul",
-        "paula",
-        "peter",
-        "philip",
-        "rachel",
-        "rebecca",
-        "richard",
-        "robert",
-        "ryan",
-        "sam",
-        "samantha",
-        "sandra",
-        "sarah",
-        "scott",
-        "sharon",
-        "shaun",
-        "simon",
-        "sophie",
-        "stacey",
-        "stephen",
-        "steven",
-        "stuart",
-        "susan",
-        "thomas",
-        "tina",
-        "tom",
-        "tony",
-        "tracey",
-        "tracy",
-        "vicky",
-        "wayne",
-        "zoe",
-    ]
-)
+_FIRST_NAME_TEXT = """
+    aaron adam aisha alan alex alexander alice amanda amelia amy andrew angela ann anna anne
+    anthony ashley barbara ben benjamin beth bethany brian callum carl carol caroline
+    charlie charlotte chloe chris christine christopher claire craig daniel danielle darren
+    david dean debbie deborah dennis donna dylan elaine eleanor elizabeth ellie emily emma
+    eric ethan gary gavin gemma gillian graham hannah harry helen holly ian isla jack
+    jacqueline james jamie jane janet jason jennifer jessica joanne john jonathan joseph
+    josh joshua julie karen kate katie kayleigh keith kelly kevin kieran kirsty laura lauren
+    leah lee leanne lewis liam linda lisa louise lucy luke lydia maria martin matthew megan
+    melissa michael michelle mohammed muhammad naomi natalie neil nicola nicole oliver
+    olivia paul paula peter philip rachel rebecca richard robert ryan sam samantha sandra
+    sarah scott sharon shaun simon sophie stacey stephen steven stuart susan thomas tina tom
+    tony tracey tracy vicky wayne zoe
+"""
+_FIRST_NAMES = frozenset(_FIRST_NAME_TEXT.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
-_TITLE_NAME = re.compile(rf"(?<![A-Za-z]){_TITLES}\s+[A-Z][a-z]", re.IGNORECASE)
+# "Mrs Smith", "mr smith", "Dr Patel": titles in any case where they cannot be a word,
+# capitalised only where they can ("Miss", "Dr" for Drive, "Sir", "Lady").
+_TITLE_NAME = re.compile(
+    r"(?<![A-Za-z])(?:(?i:mrs?|mx)\.?\s+[A-Za-z]{2,}|"
+    r"(?:Ms|Miss|Dr|Prof|Sir|Lady|Lord|Rev|Fr|MRS?|MS|MISS|DR)\.?\s+[A-Z][a-z])"
+)
 _HOUSE_ADDRESS = re.compile(
     r"(?<![\w.])(?:(?:flat|apartment|apt|unit|no\.?|number)\s*\d+[a-z]?\b|\d+[a-z]?\s*[,/-]?\s*"
     r"(?:[A-Za-z'\-]+\s+){1,3}(?:street|st|road|rd|avenue|ave|lane|ln|close|terrace|grove|"
@@ -472,21 +156,19 @@ def _name_found(text: str) -> bool:
     """Whether ``text`` holds what looks like a person's name (see :func:`find_personal_text`)."""
     if _TITLE_NAME.search(text):
         return True
-    words = [(m.group(0), m.start()) for m in _WORD.finditer(text)]
     run: list[str] = []
-    for k, (word, _) in enumerate([*words, ("", -1)]):
+    for m in [*_WORD.finditer(text), None]:
+        word = m.group(0) if m is not None else ""
         plain = word.lower().strip("'-")
-        is_cap = bool(word) and word[0].isupper() and not word.isupper()
+        is_cap = bool(word) and word[0].isupper()
         if is_cap and plain not in _PLACE_WORDS:
             run.append(plain)
             continue
-        followed_by_place = bool(word) and plain in _PLACE_WORDS and is_cap
-        if len(run) >= 2 and not followed_by_place:
-            return True
-        if run and not followed_by_place and any(w in _FIRST_NAMES for w in run):
+        # a run just before a street word is a street ("Hessle Road", "Sarah Street")
+        street = is_cap and plain in _PLACE_WORDS
+        if run and not street and (len(run) >= 2 or any(w in _FIRST_NAMES for w in run)):
             return True
         run = []
-        del k
     return False
 
 
