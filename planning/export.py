@@ -10,6 +10,7 @@ import gpxpy
 import gpxpy.gpx
 
 from planning.routes import Dropped, PatrolPlan, Stop, Team, TeamRoute
+from planning.travel_straight import APPROXIMATE_NOTE, TRAVEL_STRAIGHT
 
 #: Version of the plan JSON layout.
 FORMAT_VERSION = 1
@@ -31,13 +32,15 @@ def _pt(value: Any) -> tuple[float, float]:
 def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
     """Turn a plan into a JSON-ready dict.
 
-    Layout: ``{"date", "generated_at", "dwell_minutes", "risk_covered_share", "teams": [{"name",
+    Layout: ``{"travel", "date", "generated_at", "dwell_minutes", "risk_covered_share", "teams": [{"name",
     "skills", "members", "mode", "shift": {"start", "end"}, "base", "end_base", "max_stops",
     "break_minutes", "break_start", "depart", "back", "stops": [{"order", "hotspot_id",
     "label", "arrive", "leave", "lon", "lat", "skill", "risk", "node", "visit"}], "path":
     [[lon, lat], ...], "legs": [[[lon, lat], ...], ...], "distance_m", "duration_min"}],
     "dropped": [{"hotspot_id", "label", "reason"}], "settings", "warnings", "format"}``.
-    Times are ISO 8601 local times without zone.
+    Times are ISO 8601 local times without zone. ``travel`` is ``"network"`` (street routes,
+    legs along the streets) or ``"straight-line"`` (no street network: straight legs, distance
+    times the detour factor), which adds ``"travel_note"``, the approximate label.
 
     Parameters
     ----------
@@ -87,8 +90,9 @@ def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
                 "duration_min": route.duration_min,
             }
         )
-    return {
+    out: dict[str, Any] = {
         "format": FORMAT_VERSION,
+        "travel": plan.travel,
         "date": plan.date.isoformat(),
         "generated_at": _iso(plan.generated_at),
         "dwell_minutes": plan.dwell_minutes,
@@ -100,6 +104,9 @@ def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
         "settings": dict(plan.settings),
         "warnings": list(plan.warnings),
     }
+    if plan.travel == TRAVEL_STRAIGHT:
+        out["travel_note"] = APPROXIMATE_NOTE
+    return out
 
 
 def _team_from_json(t: dict[str, Any]) -> Team:
@@ -185,7 +192,7 @@ def plan_from_json(data: dict[str, Any]) -> PatrolPlan:
             risk_covered_share=float(data["risk_covered_share"]),
             dwell_minutes=int(data["dwell_minutes"]),
             generated_at=datetime.fromisoformat(data["generated_at"]),
-            settings=dict(data.get("settings", {})),
+            settings={"travel": str(data.get("travel", "network")), **data.get("settings", {})},
             warnings=tuple(data.get("warnings", ())),
         )
     except KeyError as exc:
@@ -254,6 +261,7 @@ def plan_to_geojson(plan: PatrolPlan) -> dict[str, Any]:
         "type": "FeatureCollection",
         "features": features,
         "properties": {
+            "travel": plan.travel,
             "date": plan.date.isoformat(),
             "risk_covered_share": plan.risk_covered_share,
             "dwell_minutes": plan.dwell_minutes,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -53,6 +53,7 @@ from planning.teams import load_teams as load_teams
 from planning.teams import parse_shift as parse_shift
 from planning.teams import team_skills as team_skills
 from planning.teams import teams_from_dict as teams_from_dict
+from planning.travel_straight import detour_factor, straight_line_network, travel_kind
 
 __all__ = [
     "PATROL_TIME_SCALE",
@@ -104,6 +105,11 @@ class PatrolPlan:
     warnings: tuple[str, ...] = ()
 
     @property
+    def travel(self) -> str:
+        """``"network"`` (street routes) or ``"straight-line"`` (approximate, no streets)."""
+        return str(self.settings.get("travel", "network"))
+
+    @property
     def visited_ids(self) -> list[str]:
         """Hotspot ids that some team visits (each once, in plan order)."""
         seen: dict[str, None] = {}
@@ -147,7 +153,9 @@ def plan_patrols(
     ----------
     network
         A ``StreetNetwork`` (``.segments``, ``.nodes``, ``.node_matrix()``) or a
-        ``(segments, nodes)`` pair.
+        ``(segments, nodes)`` pair; ``None`` plans without streets: straight-line distance
+        times ``[patrols] straight_line_detour`` at each team's speed
+        (:mod:`planning.travel_straight`), and the plan's ``travel`` says "straight-line".
     hotspots
         The hotspot table (CONTRACTS): ``hotspot_id``, ``label``, ``risk``, ``skill``,
         ``active_hours``, ``segment_ids``, ``geometry``.
@@ -190,12 +198,20 @@ def plan_patrols(
     t_start = time.perf_counter()
     settings, dwell, limit = _plan_options(settings, dwell_minutes, time_limit_s)
     teams = _checked_inputs(teams, hotspots)
-    net = as_patrol_network(network)
     spots = read_hotspots(hotspots, revisit, must_visit)
+    net = (
+        as_patrol_network(network)
+        if network is not None
+        else straight_line_network(spots.table, teams, settings=settings)
+    )
     search = _Search(limit, seed, solution_limit, metaheuristic, first_solution, t_start + limit)
     rules = _Rules(dwell, revisit_gap_minutes, max_stops)
     work, dropped, sol = _solve_plan(net, spots, teams, settings, rules, search)
-    return _assemble_plan(date, teams, sol, work, dropped, rules, search, settings)
+    plan = _assemble_plan(date, teams, sol, work, dropped, rules, search, settings)
+    kind = {"travel": travel_kind(network)}
+    if network is None:
+        kind["straight_line_detour"] = detour_factor(settings)
+    return replace(plan, settings={**plan.settings, **kind})
 
 
 @dataclass(frozen=True)
