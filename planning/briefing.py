@@ -108,7 +108,8 @@ def briefings_html(
         for k, route in picked
     )
     who = chosen[0] if len(chosen) == 1 else "all teams"
-    title = f"Patrol briefing {the_plan.date:%d/%m/%Y}: {who}"
+    day = picked[0][1].team.shift_start.date() if len(picked) == 1 else the_plan.date
+    title = f"Patrol briefing {day:%d/%m/%Y}: {who}"
     return document(title, body, marking=marking)
 
 

@@ -16,6 +16,7 @@ from geo.settings import Settings, load_settings
 from planning.briefing_map import M_PER_DEG_LAT, M_PER_DEG_LON, team_colour
 from planning.export import plan_from_json
 from planning.routes import PatrolPlan, TeamRoute
+from planning.travel_straight import APPROXIMATE_NOTE, TRAVEL_STRAIGHT
 
 __all__ = [
     "MODE_LABELS",
@@ -371,7 +372,8 @@ def team_context(
     return {
         "colour": team_colour(index),
         "team": team.name,
-        "day": _day(plan.date),
+        "day": _day(team.shift_start.date()),  # a ``day = 1`` team works the next day
+        "travel_note": APPROXIMATE_NOTE if plan.travel == TRAVEL_STRAIGHT else "",
         "shift": f"{_hhmm(team.shift_start)}\u2013{_hhmm(team.shift_end)}",
         "mode": MODE_LABELS.get(team.mode, team.mode),
         "roles": _roles(team.members),

@@ -84,6 +84,7 @@ _BRIEFING_TEMPLATE = """
 <section class="team" style="--accent: {{ colour }}">
   <h1>Patrol briefing: {{ team }}</h1>
   <div class="sub">{{ day }} &middot; shift {{ shift }} &middot; {{ mode }}</div>
+  {% if travel_note %}<p class="small muted">Routes are {{ travel_note }}.</p>{% endif %}
   <table class="facts">
     <tr><td class="k">Team</td><td>{{ roles }}</td></tr>
     <tr><td class="k">Leave base</td><td>{{ depart }}; back by {{ back }}{% if distance %} &middot; {{ distance }} on the route{% endif %}</td></tr>

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from datetime import date, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -295,3 +296,56 @@ def test_no_network_still_renders(net, reports, settings):
     html = briefing_html(make_plan(seg), "Team B", reports=reports, settings=settings)
     assert "data:image/png;base64," in html
     assert np.isfinite(len(html))
+
+
+def _next_day_route(seg) -> TeamRoute:
+    """A ``day = 1`` team: its shift (07:00-10:00) starts the morning after the plan date."""
+    route = make_route(seg, "Sharps sweep", [5, 12], start_h=7)
+    shift = timedelta(days=1)
+
+    def moved(stop: Stop) -> Stop:
+        return Stop(**{**stop.__dict__, "arrive": stop.arrive + shift, "leave": stop.leave + shift})
+
+    team = Team(
+        **{
+            **route.team.__dict__,
+            "shift_start": route.team.shift_start + shift,
+            "shift_end": route.team.shift_end + shift,
+        }
+    )
+    return TeamRoute(
+        team=team,
+        stops=tuple(moved(s) for s in route.stops),
+        legs=route.legs,
+        distance_m=route.distance_m,
+        depart=route.depart + shift,
+        back=route.back + shift,
+    )
+
+
+def test_a_next_day_team_is_briefed_and_debriefed_with_its_own_date(net, reports, settings):
+    seg, _ = net
+    plan = make_plan(seg, routes=(make_route(seg, "Team A", [3]), _next_day_route(seg)))
+    html = briefing_html(plan, "Sharps sweep", reports=reports, settings=settings, draw_map=False)
+    text = squash(re.sub(r"<[^>]+>", " ", html))
+    assert "Saturday 8 March 2025" in text  # the plan date is Friday 7 March
+    assert "Friday 7 March 2025" not in text
+    assert "Debrief: Sharps sweep, Saturday 8 March 2025" in text
+    assert "Patrol briefing 08/03/2025: Sharps sweep" in html
+    same_day = briefing_html(plan, "Team A", reports=reports, settings=settings, draw_map=False)
+    assert "Friday 7 March 2025" in same_day and "Saturday 8 March" not in same_day
+
+
+def test_a_plan_without_streets_says_its_routes_are_approximate(net, reports, settings):
+    seg, _ = net
+    plan = make_plan(seg)
+    street = briefing_html(plan, "Team A", reports=reports, settings=settings, draw_map=False)
+    assert "straight-line" not in street
+    body = plan_to_json(plan)
+    body["travel"] = "straight-line"
+    body["settings"] = {**body["settings"], "travel": "straight-line"}
+    html = briefing_html(body, "Team A", reports=reports, settings=settings, draw_map=False)
+    assert (
+        "Routes are approximate: straight-line distances; load the area's streets for real routes."
+        in squash(unescape(html))
+    )
