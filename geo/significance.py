@@ -24,7 +24,9 @@ __all__ = [
     "segment_band_adjacency",
 ]
 
-NORMAL_ABOVE_SEGMENTS = 10_000  # "auto": normal above (permutations found nothing at 25k)
+NORMAL_ABOVE_SEGMENTS = (
+    5_000  # "auto": normal above (esda: 1.5 s at 5k, 2.8 s at 10k, 0 found at 26k)
+)
 PERMUTATION_MAX_SEGMENTS = 50_000  # esda copies the value array per segment: O(n^2)
 
 
