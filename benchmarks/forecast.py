@@ -37,6 +37,7 @@ GROUPS = {"asb+drugs+public_order": ["asb", "drugs", "public_order"], "all crime
 KEYS = ("0.01", "0.05", "0.10")
 N_BOOT = 200
 DEMO_END = "2025-12-31"
+CELLS_M = (50.0, 100.0, 150.0)
 CACHE = Path(tempfile.gettempdir()) / "beatplan-bench-forecast"
 
 
@@ -81,11 +82,47 @@ def print_table(title: str, methods: dict[str, Any], info: str) -> None:
     """One block of the table: hit rate [95% CI] at 1/5/10%, PEI@1%, settings."""
     print(f"\n{title}\n  {info}")
     print(
-        f"  {'method':14s} {'hit@1%':>20s} {'hit@5%':>20s} {'hit@10%':>20s} {'PEI@1%':>7s}  settings"
+        f"  {'method':14s} {'hit@1%':>20s} {'hit@5%':>20s} {'hit@10%':>20s} {'PEI@1%':>18s}  settings"
     )
     for name, m in methods.items():
         cells = " ".join(f"{_cell(m, k):>20s}" for k in KEYS)
-        print(f"  {name:14s} {cells} {m['pei']['0.01']:7.3f}  {m.get('settings', '')}")
+        lo, hi = m["pei_ci"]["0.01"]
+        pei = f"{m['pei']['0.01']:.3f} [{lo:.2f},{hi:.2f}]"
+        print(f"  {name:14s} {cells} {pei:>18s}  {m.get('settings', '')}")
+
+
+def cell_sizes(train: pd.DataFrame, test: pd.DataFrame, cats: list[str] | None) -> None:
+    """Hit rate and PEI at 1% on the Hull box for several grid cells, every method alike.
+
+    police.uk places reports on anonymous map points, so a cell size changes what the
+    hindsight ranking (PEI's denominator) can reach; the same cells for every method.
+    """
+    print("\n  cell size (Hull box): hit@1% / PEI@1% per method, same protocol for all")
+    for cell in CELLS_M:
+        res = evaluate(train, test, categories=cats, area=HULL_BOX, cell_m=cell, n_boot=N_BOOT)
+        row = "  ".join(
+            f"{n} {m['hit_rate']['0.01']:.3f}/{m['pei']['0.01']:.3f}"
+            for n, m in res["methods"].items()
+        )
+        print(f"  {cell:4.0f} m ({res['study_area']['units']} cells): {row}")
+
+
+def map_points(train: pd.DataFrame, test: pd.DataFrame, cats: list[str] | None) -> str:
+    """Distinct training map points in the Hull box and the share of test reports on them."""
+    w, s, e, n = HULL_BOX
+
+    def inside(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["lon"].between(w, e) & df["lat"].between(s, n)]
+
+    tr, te = inside(train), inside(test)
+    if cats is not None:
+        te = te[te["category"].isin(cats)]
+    pts = set(zip(tr["lon"].round(6), tr["lat"].round(6), strict=True))
+    on = [p in pts for p in zip(te["lon"].round(6), te["lat"].round(6), strict=True)]
+    return (
+        f"{len(pts)} distinct training map points (any category) in the Hull box; "
+        f"{sum(on) / max(len(on), 1):.0%} of the test reports sit on one of them"
+    )
 
 
 def ratios(methods: dict[str, Any]) -> dict[str, float]:
@@ -115,6 +152,12 @@ def main() -> None:
                     f"training records dropped); validation: {res['validation']}"
                 )
                 print_table(name, res["methods"], info)
+                print(
+                    f"  ours' validation objective per candidate: {res['methods']['beatplan'].get('candidates')}"
+                )
+                if area is not None and cats is not None:
+                    print(f"  {map_points(train, test, cats)}")
+                    cell_sizes(train, test, cats)
                 runs[name] = {
                     "ratio": ratios(res["methods"]),
                     "n_train": res["n_train"],
@@ -125,6 +168,8 @@ def main() -> None:
     for s in bt["splits"]:
         hr = "  ".join(f"{m} {v['0.05']:.3f}" for m, v in s["hit_rate"].items())
         print(f"  demo {s['train']} -> {s['test']}: hit@5% {hr}; ours {s['settings']['beatplan']}")
+    kept = [s["settings"]["beatplan"].get("model") for s in bt["splits"]]
+    print(f"  ours kept per split: {kept}")
     info = (
         f"{len(bt['splits'])} rolling splits, {bt['study_area']['km_street']:.1f} km of street; "
         "mean over splits, intervals from the unit bootstrap averaged over splits"

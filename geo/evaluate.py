@@ -261,6 +261,8 @@ def _method_summary(r: dict[str, Any], cov: list[float]) -> dict[str, Any]:
             k: [float(lo), float(hi)] for k, (lo, hi) in zip(keys, ci, strict=True)
         }
     out["settings"] = r["cal"]["setting"]
+    if "candidates" in r["cal"]:  # ours: every candidate's validation objective
+        out["candidates"] = r["cal"]["candidates"]
     return out
 
 
