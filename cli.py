@@ -380,9 +380,6 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(msg)
     store, settings = _store(args), _settings(args)
     network = _network(args)
-    if network is None:
-        msg = "no street network: load one first with 'beatplan network load FILE' (or 'beatplan demo')"
-        raise UserError(msg)
     period = store.period(area_id=_area_id(args))
     if period is None:
         msg = "no reports in the area: import partner files first"
@@ -399,12 +396,14 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         msg = f"no reports in the {args.days} days before {plan_date}; widen --days"
         raise UserError(msg)
     hot, mode, _ = compute_hotspots(reports, network=network, settings=settings)
-    if mode != "network":
-        msg = "the reports are not on the street network; load a network that covers them"
-        raise UserError(msg)
     teams = load_teams(args.teams, date=plan_date)
-    plan = plan_patrols(
-        network, hot, teams, date=plan_date, settings=settings, time_limit_s=args.time_limit
+    plan = plan_patrols(  # without streets (point mode): straight-line legs, labelled approximate
+        network if mode == "network" else None,
+        hot,
+        teams,
+        date=plan_date,
+        settings=settings,
+        time_limit_s=args.time_limit,
     )
     body = plan_to_json(plan)
     store.save_plan(plan_date.isoformat(), json.dumps(body), area_id=_area_id(args))
@@ -422,6 +421,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         "hotspots": len(hot),
         "dropped": len(plan.dropped),
         "risk_covered_share": round(plan.risk_covered_share, 4),
+        "travel": plan.travel,
         "out": str(out),
     }
 

@@ -91,3 +91,122 @@ def test_every_hull_team_gets_a_stop(hull_hotspots, settings):
         None, hull_hotspots, teams, date=PLAN_DAY, settings=settings, solution_limit=50
     )
     assert all(route.stops for route in plan.routes), [len(r.stops) for r in plan.routes]
+
+
+def _cli(args, capsys):
+    from cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _pdf_text(path) -> str:
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_done_when_journey_from_the_command_line(
+    tmp_path, monkeypatch, capsys, police_2022, police_2024, settings
+):
+    """Issue 12's 'Done when', step by step, through ``beatplan`` itself."""
+    import pandas as pd
+
+    from geo.reports import read_reports as read
+
+    monkeypatch.chdir(tmp_path)
+    hull = "Kingston upon Hull"
+    _cli(["demo"], capsys)
+    _cli(["area", "create", hull, "--bbox", "-0.43,53.71,-0.24,53.82"], capsys)
+    imported = _cli(
+        ["import", police_2022, police_2024, "--source", "police", "--area", hull], capsys
+    )
+    rows = sum(len(pd.read_csv(f)) for f in (police_2022, police_2024))
+    assert imported["accepted"] + imported["duplicates"] + imported["rejected"] == rows
+    hot = _cli(
+        [
+            "hotspots",
+            "--area",
+            hull,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--out",
+            tmp_path / "h.geojson",
+        ],
+        capsys,
+    )
+    assert hot["hotspots"] >= 1 and all(t["label"] for t in hot["top"])
+    planned = _cli(
+        [
+            "plan",
+            "--area",
+            hull,
+            "--teams",
+            HULL_TEAMS,
+            "--date",
+            "2024-02-01",
+            "--out",
+            tmp_path / "plan.json",
+        ],
+        capsys,
+    )
+    body = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert planned["travel"] == body["travel"] == "straight-line"
+    assert planned["stops"] >= 1
+    _cli(["brief", "--plan", tmp_path / "plan.json", "--out", tmp_path / "brief.pdf"], capsys)
+    _cli(
+        [
+            "summary",
+            "--area",
+            hull,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--out",
+            tmp_path / "summary.pdf",
+        ],
+        capsys,
+    )
+    for pdf in ("brief.pdf", "summary.pdf"):
+        text = _pdf_text(tmp_path / pdf).lower()
+        assert "synthetic" not in text and "demo" not in text, pdf
+    # the summary's total: the in-box rows of the mapped categories, January 2024
+    reports = read(police_2024, settings=settings).reports
+    inbox = reports[reports["lon"].between(-0.43, -0.24) & reports["lat"].between(53.71, 53.82)]
+    mapped = int(inbox["category"].isin(list(settings.categories)).sum())
+    summary = _cli(
+        [
+            "summary",
+            "--area",
+            hull,
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--out",
+            tmp_path / "again.html",
+        ],
+        capsys,
+    )
+    assert summary["figures"]["all"]["this"] == f"{mapped:,}"
+    assert "straight-line distances" in _pdf_text(tmp_path / "brief.pdf")
+    _cli(["area", "delete", "Helsinki (demo)"], capsys)
+    from geo.areas import list_areas
+    from geo.store import Store
+
+    store = Store()
+    areas = list_areas(store)
+    assert [a.name for a in areas] == [hull] and not areas[0].synthetic
+    assert len(store.reports()) == imported["accepted"]  # every Hull report, nothing else
+    store.dispose()
