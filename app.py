@@ -6,8 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo.areas import list_areas
 from geo.demo import build_demo
-from geo.workspace import network_path
+from geo.workspace import data_folder
 from ui.auth import (
     no_role_page,
     sidebar_account,
@@ -17,7 +18,7 @@ from ui.auth import (
     visible_pages,
 )
 from ui.escape import md_text
-from ui.state import auto_demo_enabled, get_store
+from ui.state import auto_demo_enabled, choose_area, get_store, sidebar_area
 
 st.set_page_config(
     page_title="Beatplan",
@@ -34,6 +35,7 @@ PAGE_SPECS: dict[str, dict[str, object]] = {
     "briefings": {"title": "Briefings", "icon": ":material/description:"},
     "tracking": {"title": "Tracking", "icon": ":material/fact_check:"},
     "community": {"title": "Community summary", "icon": ":material/groups:"},
+    "meeting": {"title": "Meeting", "icon": ":material/diversity_3:"},
     "settings": {"title": "Settings", "icon": ":material/settings:"},
     "audit": {"title": "Audit log", "icon": ":material/policy:"},
     "access": {"title": "Access", "icon": ":material/manage_accounts:"},
@@ -85,21 +87,25 @@ if not pages:
     st.stop()
 
 store = get_store()
+# Only a store with no area at all gets the demo: once someone sets up an area (or deletes
+# the demo area) it never comes back by itself.
 if (
     user.role == "supervisor"
     and auto_demo_enabled()
-    and store.count_reports() == 0
-    and store.batches().empty
+    and not list_areas(store)
+    and store.count_reports(all_areas=True) == 0
 ):
     with st.spinner("First start: building the synthetic demo on real Helsinki streets…"):
-        build_demo(store, data_dir=network_path().parent, actor=user.email)
+        demo = build_demo(store, data_dir=data_folder(), actor=user.email)
         store.audit(
-            "demo", "synthetic demo on first start", n_rows=store.count_reports(), actor=user.email
+            "demo", "synthetic demo on first start", n_rows=demo["reports"], actor=user.email
         )
+    choose_area(str(demo["area_id"]), remember=False)
     st.cache_data.clear()
 
 nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("**Beatplan** · partnership patrol planning")
+sidebar_area()
 sidebar_account(user)
 nav.run()

@@ -19,10 +19,11 @@ def _app() -> AppTest:
 
 
 def _import(at: AppTest, name: str, content: bytes, *, mapping: str = "") -> AppTest:
-    at.file_uploader[0].upload(name, content, "text/csv")
+    # By label: a supervisor's Data page also holds the 'Set up your area' form (issue 12).
+    next(u for u in at.file_uploader if u.label == "Partner file").upload(name, content, "text/csv")
     if mapping:
-        at.text_input[0].set_value(mapping)
-    at.button[0].click()
+        next(t for t in at.text_input if t.label.startswith("Column mapping")).set_value(mapping)
+    next(b for b in at.button if b.label == "Import").click()
     at.run()
     assert not at.exception
     return at

@@ -1,9 +1,6 @@
-"""Area page: choose the street network (upload a file or download by place) and see it drawn."""
+"""Area page: the current area's boundary and street network; load a network for this area only."""
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -11,75 +8,89 @@ from streamlit_folium import st_folium
 from geo.errors import BeatplanError
 from geo.streets import NetworkUnavailableError, StreetNetwork
 from geo.workspace import install_network
+from ui.area_forms import STREET_TYPES, add_area_boundary, load_street_file, parse_bbox
 from ui.auth import require
 from ui.escape import md_text
 from ui.maps import add_street_network, base_map, tile_options
-from ui.state import get_network, get_settings, get_store, synthetic_banner
+from ui.state import current_area, get_network, get_settings, get_store, synthetic_banner
 
 user = require("area")
 st.title("Area")
 st.write(
-    "The street network that reports are snapped to and patrols are routed on. Load an "
-    "OpenStreetMap extract (.osm.pbf or .osm), or a line layer (GeoPackage, GeoJSON, "
-    "zipped Shapefile) such as Ordnance Survey Open Roads."
+    "The area's boundary and its street network, which reports are snapped to and patrols "
+    "are routed on. Load an OpenStreetMap extract (.osm.pbf or .osm, e.g. from Geofabrik), "
+    "or a line layer (GeoPackage, GeoJSON) such as Ordnance Survey Open Roads."
 )
 synthetic_banner()
 store = get_store()
 settings = get_settings()
-network = get_network()
+area = current_area()
+if area is None:
+    st.info("No area is set up yet: set one up on the Data page.")
+    st.stop()
+try:
+    network = get_network(area.area_id)
+except (OSError, ValueError):
+    network = None
+    st.warning("This area's saved street network could not be read; load it again below.")
 
+w, s, e, n = area.bbox
+c = st.columns(4)
+c[0].metric("Boundary", "Polygon" if area.boundary is not None else "Box")
 if network is None:
-    st.info("No street network loaded yet: hotspots are found in point mode until one is.")
+    st.info(
+        md_text(
+            f"{area.name} has no street network yet: hotspots are clusters of reports and "
+            "patrol distances are straight lines until one is loaded."
+        )
+    )
 else:
-    s = network.summary()
-    c = st.columns(3)
-    c[0].metric("Street segments", f"{s['segments']:,}")
-    c[1].metric("Junctions", f"{s['nodes']:,}")
-    c[2].metric("Length", f"{s['length_km']:,.1f} km")
-    seg = network.segments
-    w, so, e, n = seg.total_bounds
-    m = base_map(bounds=(w, so, e, n), **tile_options(settings.maps))
-    add_street_network(m, seg)
-    st_folium(m, height=480, returned_objects=[], key="area_map", use_container_width=True)
+    summary = network.summary()
+    c[1].metric("Street segments", f"{summary['segments']:,}")
+    c[2].metric("Junctions", f"{summary['nodes']:,}")
+    c[3].metric("Length", f"{summary['length_km']:,.1f} km")
+st.caption(f"Box: {w:.5f}, {s:.5f}, {e:.5f}, {n:.5f} (west, south, east, north).")
+m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
+if network is not None:
+    add_street_network(m, network.segments)
+add_area_boundary(m, area)
+st_folium(m, height=480, returned_objects=[], key="area_map", use_container_width=True)
 
+
+def _install(net: StreetNetwork, what: str) -> None:
+    """Make ``net`` this area's network (re-snapping only its reports) and say so."""
+    out = install_network(
+        net, store, settings=settings, what=what, actor=user.email, area_id=area.area_id
+    )
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    st.session_state.area_loaded = (
+        f"Loaded {out['segments']:,} street segments ({out['length_km']:,.1f} km) for "
+        f"{area.name}; {out['snapped']:,} of {out['reports']:,} of its reports lie on a street."
+    )
+    st.rerun()
+
+
+done = st.session_state.pop("area_loaded", None)
+if done:
+    st.success(md_text(done))
+st.subheader(md_text(f"Street network of {area.name}"))
 tab_file, tab_place = st.tabs(["Load a street file", "Download by place"])
 with tab_file, st.form("network_file"):
-    up = st.file_uploader("Street file", type=["pbf", "osm", "gpkg", "geojson", "json"])
+    up = st.file_uploader("Street file", type=list(STREET_TYPES))
     bbox_text = st.text_input(
-        "Clip to area (optional)", placeholder="min_lon, min_lat, max_lon, max_lat"
+        "Clip to a box (optional)",
+        placeholder="min_lon, min_lat, max_lon, max_lat",
+        help="By default the file is clipped to the area's box.",
     )
     walk = st.radio("Streets", ["Walkable (default)", "Drivable"], horizontal=True)
     go = st.form_submit_button("Load network", type="primary")
 if go and up is not None:
     try:
-        bbox = None
-        if bbox_text.strip():
-            parts = [float(p) for p in bbox_text.split(",")]
-            if len(parts) != 4:
-                raise BeatplanError(
-                    "The area must be four numbers: min_lon, min_lat, max_lon, max_lat."
-                )
-            bbox = (parts[0], parts[1], parts[2], parts[3])
-        suffix = (
-            "".join(Path(up.name).suffixes[-2:])
-            if up.name.endswith(".osm.pbf")
-            else Path(up.name).suffix
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{suffix}"
-            path.write_bytes(up.getvalue())
-            with st.spinner("Building the street network…"):
-                net = StreetNetwork.from_file(
-                    path, bbox=bbox, network_type="walk" if walk.startswith("Walk") else "drive"
-                )
-        out = install_network(net, store, settings=settings, what=up.name, actor=user.email)
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        st.success(
-            f"Loaded {out['segments']:,} street segments ({out['length_km']:,.1f} km); "
-            f"{out['snapped']:,} of {out['reports']:,} stored reports snapped to a street."
-        )
-        st.rerun()
+        bbox = parse_bbox(bbox_text) if bbox_text.strip() else area.bbox
+        with st.spinner("Building the street network…"):
+            net = load_street_file(up.name, up.getvalue(), bbox=bbox, walk=walk.startswith("Walk"))
+        _install(net, up.name)
     except (BeatplanError, ValueError) as exc:
         st.error(md_text(f"{up.name} could not be loaded. {exc}"))
 elif go:
@@ -92,12 +103,7 @@ if fetch and place.strip():
     try:
         with st.spinner(f"Downloading streets for {md_text(place)}…"):
             net = StreetNetwork.download(place.strip())
-        out = install_network(
-            net, store, settings=settings, what=f"download {place.strip()}", actor=user.email
-        )
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        st.rerun()
+        _install(net, f"download {place.strip()}")
     except NetworkUnavailableError as exc:
         st.error(md_text(exc))
     except ValueError as exc:

@@ -7,16 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
-from geo.store import plans as plans_table
 from planning.briefing import briefings_html
 from planning.export import plan_from_json
 from ui.auth import require
 from ui.escape import md_text
+from ui.plan_picker import pick_saved_plan
 from ui.state import (
     _network_key,
+    current_area,
     data_version,
     document_downloads,
     get_network,
@@ -26,7 +26,6 @@ from ui.state import (
 )
 
 ALL_TEAMS = "All teams"
-SESSION_PLAN = "session"
 
 user = require("briefings")
 st.title("Briefings")
@@ -39,31 +38,12 @@ synthetic_banner()
 
 store = get_store()
 settings = get_settings()
-
-
-def _stored_plans() -> pd.DataFrame:
-    q = sa.select(
-        plans_table.c.plan_id, plans_table.c.created_at, plans_table.c.plan_date, plans_table.c.body
-    ).order_by(plans_table.c.created_at.desc(), plans_table.c.plan_date.desc())
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).fetchall()
-    return pd.DataFrame(rows, columns=["plan_id", "created_at", "plan_date", "body"])
-
-
-def _as_dict(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str | bytes):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return None
+area = current_area()
 
 
 def _network_segments() -> Any:
     try:
-        net = get_network()
+        net = get_network(None if area is None else area.area_id)
     except (OSError, ValueError) as exc:
         st.warning(
             md_text(f"The saved street network could not be read ({exc}); briefings have no map.")
@@ -72,30 +52,13 @@ def _network_segments() -> Any:
     return None if net is None else net.segments
 
 
-options: dict[str, dict[str, Any]] = {}
-labels: dict[str, str] = {}
-session_plan = _as_dict(st.session_state.get("plan_json"))
-if session_plan is not None:
-    options[SESSION_PLAN] = session_plan
-    labels[SESSION_PLAN] = f"Plan on the Patrols page ({session_plan.get('date', '?')})"
-stored = _stored_plans()
-same = json.dumps(session_plan, sort_keys=True) if session_plan is not None else None
-for row in stored.itertuples(index=False):
-    body = _as_dict(row.body)
-    if body is None or json.dumps(body, sort_keys=True) == same:
-        continue
-    options[row.plan_id] = body
-    labels[row.plan_id] = f"{row.plan_date} (saved {pd.Timestamp(row.created_at):%d/%m/%Y %H:%M})"
-
-if not options:
-    st.info("No patrol plan yet: plan patrols on the Patrols page first.")
+picked = pick_saved_plan(area, user=user, key="brief_plan")
+if picked is None:
     st.stop()
-
-choice = st.selectbox("Patrol plan", list(options), format_func=lambda k: labels[k])
-plan_dict = options[choice]
+plan_id, plan_dict = picked
 try:
     plan = plan_from_json(plan_dict)
-except (ValueError, TypeError) as exc:
+except (ValueError, TypeError, KeyError) as exc:
     st.error(md_text(f"This plan cannot be read: {exc}"))
     st.stop()
 if not plan.routes:
@@ -119,14 +82,24 @@ teams = team_names if who == ALL_TEAMS else [who]
 
 @st.cache_data(show_spinner="Drawing the briefing...", max_entries=16)
 def _briefing(
-    body: str, teams: tuple[str, ...], version: tuple[int, str], net_key: tuple[str, float]
+    body: str,
+    teams: tuple[str, ...],
+    version: int,
+    net_key: tuple[str, float],
+    area_key: tuple[str, str],
+    plan_key: str,
 ) -> str:
+    del version  # a cache key only
     the_plan = plan_from_json(json.loads(body))
     reports = store.reports(
-        start=pd.Timestamp(the_plan.date) - timedelta(days=28), end=pd.Timestamp(the_plan.date)
+        start=pd.Timestamp(the_plan.date) - timedelta(days=28),
+        end=pd.Timestamp(the_plan.date),
+        area_id=area_key[0] or None,
     )
+    # The Patrols page's hotspots, only when they are this very plan's.
     hotspots = st.session_state.get("plan_hotspots")
-    hotspots = hotspots if isinstance(hotspots, pd.DataFrame) else None
+    same = st.session_state.get("plan_hotspots_for") == plan_key
+    hotspots = hotspots if same and isinstance(hotspots, pd.DataFrame) else None
     return briefings_html(
         json.loads(body),
         teams=list(teams),
@@ -137,8 +110,15 @@ def _briefing(
     )
 
 
-net_key = _network_key()
-html = _briefing(json.dumps(plan_dict, sort_keys=True), tuple(teams), data_version(store), net_key)
+net_key = _network_key(None if area is None else area.area_id)
+html = _briefing(
+    json.dumps(plan_dict, sort_keys=True),
+    tuple(teams),
+    data_version(store),
+    net_key,
+    ("", "{}") if area is None else (area.area_id, json.dumps(area.settings, sort_keys=True)),
+    plan_id,
+)
 n_stops = sum(len(r.stops) for r in plan.routes if r.team.name in teams)
 stem = f"briefing-{plan.date:%Y-%m-%d}-" + (
     "all-teams" if who == ALL_TEAMS else "".join(c if c.isalnum() else "-" for c in who).strip("-")

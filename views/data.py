@@ -1,4 +1,4 @@
-"""Data page: import partner files, see what was accepted, merged, rejected and dropped."""
+"""Data page: set up an area, import partner files into it, see and delete its imports."""
 
 from __future__ import annotations
 
@@ -9,8 +9,19 @@ from geo.errors import BeatplanError
 from geo.ingest import ImportSummary, import_file, rejects_csv
 from geo.settings import Settings
 from ui.auth import require
+from ui.data_imports import imports_section, setup_section
 from ui.escape import md_text
-from ui.state import SOURCES, get_network, get_settings, get_store, synthetic_banner
+from ui.state import (
+    SOURCES,
+    choose_area,
+    current_area,
+    get_network,
+    get_settings,
+    get_store,
+    reset_selection,
+    session_areas,
+    synthetic_banner,
+)
 
 FIELD_LABELS = {
     "datetime": "Date / time",
@@ -38,6 +49,13 @@ synthetic_banner()
 
 store = get_store()
 settings = get_settings()
+area = current_area()
+if user.role == "supervisor":
+    setup_section(store, user=user, has_real_area=any(not a.synthetic for a in session_areas()))
+if area is None:  # an import with no area set up goes into a new "Default area"
+    st.subheader("Import")
+else:
+    st.subheader(md_text(f"Import into {area.name}"))
 
 
 def upload_limit_mb(chosen: Settings) -> int:
@@ -94,11 +112,17 @@ if submitted:
                     source=source,
                     mapping=_parse_mapping(mapping_text),
                     settings=settings,
-                    network=get_network(),
+                    network=get_network(None if area is None else area.area_id),
                     rejects_dir=None,
                     actor=user.email,
+                    area=area,
                 )
             st.session_state.last_import = summary
+            names = st.session_state.setdefault("import_names", {})
+            names[summary.batch_id] = upload.name  # shown beside the stored (hashed) name
+            reset_selection()  # the default period: the area's newest data
+            if area is None:
+                choose_area(summary.area_id)
             st.cache_data.clear()
         except BeatplanError as exc:
             st.session_state.pop("last_import", None)
@@ -114,6 +138,21 @@ if summary is not None:
     cols[3].metric("Rejected", f"{summary.rejected:,}")
     cols[4].metric("Off the street network", f"{summary.off_network:,}")
     st.caption(md_text(f"Format: {summary.format}. " + " ".join(summary.notes)))
+    if summary.unmapped:
+        kinds = ", ".join(f"{k} ({v:,})" for k, v in sorted(summary.unmapped.items()))
+        st.caption(
+            md_text(
+                f"{sum(summary.unmapped.values()):,} rows are police.uk types that "
+                f"{summary.area_name} does not map to its categories, kept under "
+                f"their own name and left out of the default selection and the public "
+                f"summary: {kinds}. Map them on the Settings page."
+            )
+        )
+    outside = f"outside {summary.area_name}"
+    if summary.rejected_rows is not None and "reason" in summary.rejected_rows:
+        n_out = int(summary.rejected_rows["reason"].astype(str).eq(outside).sum())
+        if n_out:
+            st.caption(md_text(f"{n_out:,} rows rejected as {outside}."))
 
     left, right = st.columns(2)
     with left:
@@ -172,34 +211,8 @@ if summary is not None:
             "only a supervisor can see or download them."
         )
 
-IMPORT_HEADERS = {
-    "imported_at": "Imported",
-    "file_name": "File",
-    "source": "Source",
-    "format": "Format",
-    "rows_read": "Rows read",
-    "accepted": "Accepted",
-    "duplicates": "Duplicates",
-    "rejected": "Rejected",
-    "off_network": "Off the street network",
-}
-st.subheader("Imports so far")
-batches = store.batches()
-if batches.empty:
+if area is None:
+    st.subheader("Imports so far")
     st.caption("Nothing imported yet.")
 else:
-    show = batches[
-        [
-            "imported_at",
-            "file_name",
-            "source",
-            "format",
-            "rows_read",
-            "accepted",
-            "duplicates",
-            "rejected",
-            "off_network",
-        ]
-    ].rename(columns=IMPORT_HEADERS)
-    st.dataframe(show, hide_index=True, width="stretch")
-    st.caption(f"{store.count_reports():,} reports stored.")
+    imports_section(store, area, user=user)

@@ -1,4 +1,4 @@
-"""Settings page: the taxonomy, defaults, map tiles, database, retention purge and audit log."""
+"""Settings page: the area's bases, teams, categories, police.uk mapping and threshold; defaults."""
 
 from __future__ import annotations
 
@@ -11,9 +11,16 @@ import streamlit as st
 from geo.privacy import safe_csv
 from geo.settings import DEFAULT_SETTINGS_PATH, Settings
 from geo.store import safe_url
+from ui.area_settings_forms import (
+    bases_editor,
+    categories_editor,
+    police_mapping_editor,
+    teams_editor,
+    threshold_editor,
+)
 from ui.auth import require
 from ui.escape import md_text
-from ui.state import get_settings, get_store, synthetic_banner
+from ui.state import current_area, get_settings, get_store, reset_selection, synthetic_banner
 
 # (label, settings section, key, unit) of the defaults shown read-only.
 DEFAULTS = (
@@ -104,34 +111,48 @@ def _purge() -> None:
         return
     months = int(st.session_state.get("purge_months") or 0)
     try:
-        result = get_store().purge(older_than_months=months, actor=user.email)
+        result = get_store().purge(
+            older_than_months=months, actor=user.email, area_id=st.session_state.get("area_id")
+        )
     except ValueError as exc:
         st.session_state.purge_result = {"error": str(exc)}
         return
     st.session_state.purge_result = {**result, "months": months}
     st.session_state.purge_confirm = False
+    reset_selection()
     st.cache_data.clear()  # every cached analysis may hold purged reports
 
 
 user = require("settings")
 st.title("Settings")
-st.write(
-    "How Beatplan is configured. Everything here is read from the settings file "
-    f"{md_text(settings_file())}; edit that file (or point `BEATPLAN_SETTINGS` at another one) and "
-    "restart the app to change it. Only the retention purge below changes data."
-)
 synthetic_banner()
-
 store = get_store()
 settings = get_settings()
-
-st.subheader("Report categories")
-st.caption(
-    "The categories: the weight says how much each report counts in the hotspot analysis; "
-    "the partner skill and suggested action go into briefings.",
-    help="The weight is the category's harm weight in the risk score.",
+area = current_area()
+st.write(
+    md_text(
+        f"The area's bases, saved teams, categories, police.uk mapping and small-count "
+        f"threshold are kept in the database for {area.name if area else 'each area'}; every "
+        f"change is checked and recorded in the audit log. A new area starts from the settings "
+        f"file {settings_file()}, which also holds the defaults below."
+    )
 )
-st.dataframe(taxonomy_table(settings), hide_index=True, width="stretch")
+saved = st.session_state.pop("settings_saved", None)
+if saved:
+    st.success(md_text(saved))
+if area is None:
+    st.info("No area is set up yet: set one up on the Data page.")
+    st.subheader("Report categories")
+    st.dataframe(taxonomy_table(settings), hide_index=True, width="stretch")
+else:
+    for editor in (
+        bases_editor,
+        teams_editor,
+        categories_editor,
+        police_mapping_editor,
+        threshold_editor,
+    ):
+        editor(store, area, settings, actor=user.email)
 
 st.subheader("Defaults")
 st.dataframe(defaults_table(settings), hide_index=True, width="stretch")
@@ -161,15 +182,18 @@ st.subheader("Database")
 batches = store.batches()
 c1, c2, c3 = st.columns([3, 1, 1])
 c1.metric("Database in use", "SQLite file" if store.is_sqlite else "Server database")
-c2.metric("Stored reports", f"{store.count_reports():,}")
+c2.metric("Stored reports", f"{store.count_reports(all_areas=True):,}")
 c3.metric("Import batches", f"{len(batches):,}")
 st.code(safe_url(store.url), language=None)
 st.caption("Set another database with the `BEATPLAN_DB` environment variable.")
 
 st.subheader("Purge old reports")
 st.write(
-    "Delete every stored report that occurred before the retention period. This cannot be "
-    "undone; the purge is recorded in the audit log."
+    md_text(
+        f"Delete every report of {area.name if area else 'the area'} that occurred before the "
+        "retention period; other areas are not touched. This cannot be undone; the purge is "
+        "recorded in the audit log."
+    )
 )
 retention = int(settings.general.get("retention_months", 13) or 13)
 if "purge_months" not in st.session_state:
