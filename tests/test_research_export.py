@@ -151,8 +151,20 @@ def test_cli_research_export_reads_back_safe(area_store, tmp_path, capsys):
     store, url = area_store
     out = tmp_path / "research.zip"
     code = main(
-        ["--db", url, "export", "research", "--area", "Hessle Road study"]
-        + ["--from", "2025-01-01", "--to", "2025-06-30", "--out", str(out)]
+        [
+            "--db",
+            url,
+            "export",
+            "research",
+            "--area",
+            "Hessle Road study",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-06-30",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0, capsys.readouterr().err
     line = json.loads(capsys.readouterr().out)
@@ -184,7 +196,7 @@ def test_cli_research_export_reads_back_safe(area_store, tmp_path, capsys):
     assert boundary["name"].tolist() == ["Hessle Road study"]
     assert set(cells["unit_id"]) == set(counts["unit_id"])
     assert {("geography.gpkg:cells", c) for c in cells.columns} <= listed
-    assert "half_life_days" in notes and "withheld" in notes and "Hessle Road study" in notes
+    assert r"half\_life\_days" in notes and "withheld" in notes and "Hessle Road study" in notes
     last = store.audit_log().iloc[-1]
     assert last["action"] == "export" and "research export" in last["what"]
     assert int(last["n_rows"]) == len(counts)
@@ -193,8 +205,18 @@ def test_cli_research_export_reads_back_safe(area_store, tmp_path, capsys):
 def test_cli_research_export_refuses_a_wrong_name(area_store, tmp_path, capsys):
     _, url = area_store
     code = main(
-        ["--db", url, "export", "research", "--from", "2025-01-01", "--to", "2025-02-01"]
-        + ["--out", str(tmp_path / "x.csv")]
+        [
+            "--db",
+            url,
+            "export",
+            "research",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-02-01",
+            "--out",
+            str(tmp_path / "x.csv"),
+        ]
     )
     assert code == 2
     assert ".zip" in capsys.readouterr().err
