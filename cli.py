@@ -532,6 +532,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "imports": lambda args: __import__("cli_areas").cmd_imports(args, _store(args)),
     "problems": lambda args: __import__("cli_partnership").cmd_problems(args, _store(args)),
     "displacement": lambda a: __import__("cli_partnership").cmd_displacement(a, _store(a)),
+    "meeting": lambda a: __import__("cli_meeting").cmd_meeting(a, _store(a)),
+    "export": lambda a: __import__("cli_meeting").cmd_export(a, _store(a)),
 }
 
 
@@ -666,6 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_area_option(p)
     add_area_parsers(sub)
     __import__("cli_partnership").add_partnership_parsers(sub)
+    __import__("cli_meeting").add_meeting_parsers(sub)
 
     return parser
 

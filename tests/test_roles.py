@@ -49,13 +49,14 @@ UNKNOWN = "stranger@example.com"
 EXPECTED = {
     "supervisor": set(PAGE_ACCESS),
     "team": {"briefings", "tracking"},
-    "partner": {"data", "hotspots", "community"},
+    "partner": {"data", "hotspots", "community", "meeting"},
     "viewer": {"community"},
     "auditor": {"audit"},
     "unknown": set(),
 }
 # Pages whose files are gated with ui.auth.require (others are gated by navigation only).
 GATED = ("data", "area", "hotspots", "patrols", "briefings", "community", "audit", "access")
+GATED += ("meeting",)
 
 
 def existing_pages() -> list[str]:

@@ -71,6 +71,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "briefings": frozenset({"supervisor", "team"}),
     "tracking": frozenset({"supervisor", "team"}),
     "community": frozenset({"supervisor", "partner", "viewer"}),
+    "meeting": frozenset({"supervisor", "partner"}),
     "settings": frozenset({"supervisor"}),
     "audit": frozenset({"supervisor", "auditor"}),
     "access": frozenset({"supervisor"}),
@@ -82,6 +83,7 @@ EXPORT_ACCESS: dict[str, frozenset[str]] = {
     "patrol_plan": frozenset({"supervisor"}),
     "briefing": frozenset({"supervisor", "team"}),
     "community_summary": frozenset({"supervisor", "partner", "viewer"}),
+    "meeting_pack": frozenset({"supervisor", "partner"}),
     "audit_log": frozenset({"supervisor", "auditor"}),
     "hotspots": frozenset({"supervisor"}),
 }
@@ -97,6 +99,7 @@ PAGE_TITLES: dict[str, str] = {
     "briefings": "Briefings",
     "tracking": "Tracking",
     "community": "Community summary",
+    "meeting": "Meeting",
     "settings": "Settings",
     "audit": "Audit log",
     "access": "Access",
