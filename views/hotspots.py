@@ -50,6 +50,7 @@ from ui.state import (
     synthetic_banner,
 )
 
+MAP_HEIGHT = 620
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 SIGNIFICANT_HELP = (
     "Getis–Ord Gi* on the street network (each street against its neighbours within the "
@@ -145,20 +146,20 @@ def _table() -> list[int]:
         selection_mode="single-row",
         key="hotspot_table",
         column_config={
-            "Rank": cfg.NumberColumn(width=50, help="1 = highest risk"),
-            "Id": cfg.TextColumn(width=50, help="Stable id; the map shows it in a badge"),
-            "Where": cfg.TextColumn(width="large"),
-            "Reports": cfg.NumberColumn(width=70, help="Reports in the selected period"),
-            "Main categories": cfg.TextColumn(width="medium"),
+            "Rank": cfg.NumberColumn(width=42, help="1 = highest risk"),
+            "Id": cfg.TextColumn(width=92, help="Stable id; the map shows it in a badge"),
+            "Where": cfg.TextColumn(width=200),
+            "Reports": cfg.NumberColumn(width=62, help="Reports in the selected period"),
+            "Main categories": cfg.TextColumn(width=190),
             "Active hours": cfg.TextColumn(
-                width="medium", help="The fewest hours that hold 80% of its timed reports"
+                width=130, help="The fewest hours that hold 80% of its timed reports"
             ),
             "Who should go": cfg.TextColumn(
-                width="small", help="From the categories: outreach worker, sharps team or police"
+                width=110, help="From the categories: outreach worker, sharps team or police"
             ),
-            "Trend": cfg.TextColumn(width=70, help=TREND_HELP),
+            "Trend": cfg.TextColumn(width=64, help=TREND_HELP),
             "Last 12 months": cfg.LineChartColumn(
-                width="small", help="Reports per calendar month, oldest first", y_min=0
+                width=90, help="Reports per calendar month, oldest first", y_min=0
             ),
         },
     )
@@ -180,6 +181,17 @@ def _bounds(chosen: list[int]) -> tuple[float, float, float, float]:
         w, s, e, n = reps["lon"].min(), reps["lat"].min(), reps["lon"].max(), reps["lat"].max()
         pad = 0.002
     return w - pad, s - pad, e + pad, n + pad
+
+
+def _view(chosen: list[int]) -> dict:
+    """Centre and zoom that fit the chosen hotspot (st_folium moves the drawn map to them)."""
+    w, s, e, n = _bounds(chosen)
+    lat = (s + n) / 2
+    dx = max(e - w, 1e-5) * np.cos(np.radians(lat))
+    dy = max(n - s, 1e-5)
+    # Web Mercator: 256 px show 360 degrees at zoom 0; assume a map about 900 px wide.
+    zoom = np.floor(min(np.log2(900 * 360 / (256 * dx)), np.log2(MAP_HEIGHT * 360 / (256 * dy))))
+    return {"center": (lat, (w + e) / 2), "zoom": int(np.clip(zoom, 3, 18))}
 
 
 def _risk_layer(m: folium.Map) -> tuple[float, float] | None:
@@ -231,7 +243,15 @@ def _map(chosen: list[int]) -> None:
         categories=cats,
     )
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    st_folium(m, height=620, returned_objects=[], key="hotspot_map", use_container_width=True)
+    view = _view(chosen) if chosen else {}
+    st_folium(
+        m,
+        height=MAP_HEIGHT,
+        returned_objects=[],
+        key="hotspot_map",
+        use_container_width=True,
+        **view,
+    )
     st.caption(
         "Switch layers at the top right: risk by street, hotspot outlines, heat map, "
         + ("report points, " if cats is not None else "")
