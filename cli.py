@@ -406,7 +406,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         time_limit_s=args.time_limit,
     )
     body = plan_to_json(plan)
-    store.save_plan(plan_date.isoformat(), json.dumps(body), area_id=_area_id(args))
+    plan_id = store.save_plan(plan_date.isoformat(), json.dumps(body), area_id=_area_id(args))
     if suffix == ".json":
         _write_output(out, json.dumps(body, indent=1))
     elif suffix == ".geojson":
@@ -415,6 +415,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         _write_output(out, plan_to_gpx(plan))
     store.audit("export", f"patrol plan {suffix[1:]}", n_rows=len(plan.routes))
     return {
+        "plan_id": plan_id,
         "date": plan_date.isoformat(),
         "teams": len(plan.routes),
         "stops": sum(len(r.stops) for r in plan.routes),
@@ -434,15 +435,8 @@ def cmd_brief(args: argparse.Namespace) -> dict[str, Any]:
     if out.suffix.lower() not in (".pdf", ".html", ".htm"):
         msg = f"Cannot write {out.name}: use a .pdf or .html file name."
         raise UserError(msg)
-    try:
-        body = json.loads(Path(args.plan).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
-        raise UserError(msg) from exc
-    if not isinstance(body, dict) or "teams" not in body:
-        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
-        raise UserError(msg)
     store = _store(args)
+    body = __import__("cli_plans").plan_json_for(args, store, area_id=_area_id(args))
     network = _network(args)
     html = briefings_html(
         body,
@@ -500,9 +494,10 @@ def cmd_track(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     try:
-        plan = plan_from_json(json.loads(Path(args.plan).read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        msg = f"{args.plan} is not a plan JSON file (write one with 'beatplan plan --out F.json')"
+        body = __import__("cli_plans").plan_json_for(args, _store(args), area_id=_area_id(args))
+        plan = plan_from_json(body)
+    except (KeyError, TypeError) as exc:
+        msg = "That is not a plan JSON (write one with 'beatplan plan --out F.json')"
         raise UserError(msg) from exc
     fixes = read_tracks([Path(p) for p in args.files], plan=plan)
     warnings = list(fixes.attrs.get("warnings", []))
@@ -644,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_area_option(p)
 
     p = sub.add_parser("brief", help="render team briefings for a plan as PDF or HTML")
-    p.add_argument("--plan", required=True, metavar="F.json")
+    __import__("cli_plans").add_plan_options(p)
     p.add_argument("--team", nargs="*", default=None, help="only these teams")
     p.add_argument("--out", required=True, help="output .pdf or .html")
     add_area_option(p)
@@ -663,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("track", help="dosage per hotspot from GPX tracks against a plan")
     p.add_argument("files", nargs="+", metavar="GPX")
-    p.add_argument("--plan", required=True, metavar="F.json")
+    __import__("cli_plans").add_plan_options(p)
     p.add_argument("--buffer", type=float, default=25.0, help="metres around a stop (default 25)")
     add_area_option(p)
     add_area_parsers(sub)

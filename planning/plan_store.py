@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from geo.store import Store, plans
 
-__all__ = ["load_saved_plan", "saved_plans"]
+if TYPE_CHECKING:
+    from planning.routes import PatrolPlan
+
+__all__ = ["list_plans", "load_plan", "load_saved_plan", "newest_plan_id", "saved_plans"]
 
 COLUMNS = ["plan_id", "plan_date", "created_at", "created_by", "teams", "body"]
+#: Columns of :func:`list_plans`.
+LIST_COLUMNS = ["plan_id", "plan_date", "created_at", "created_by", "teams", "stops", "travel"]
 
 
 def _body(text: Any) -> dict[str, Any] | None:
@@ -106,3 +111,101 @@ def load_saved_plan(store: Store, plan_id: str, *, area_id: str) -> dict[str, An
         msg = "That patrol plan is not saved for this area; pick another or plan patrols again."
         raise ValueError(msg)
     return body
+
+
+def _stop_count(body: dict[str, Any]) -> int:
+    """The number of stops over every team of a plan JSON."""
+    teams = body.get("teams")
+    teams = teams if isinstance(teams, list) else []
+    return sum(
+        len(t["stops"]) for t in teams if isinstance(t, dict) and isinstance(t.get("stops"), list)
+    )
+
+
+def list_plans(store: Store, *, area_id: str, plan_date: str | None = None) -> pd.DataFrame:
+    """Return an area's saved plans in brief, newest first (by plan date, then time made).
+
+    Parameters
+    ----------
+    store
+        The store.
+    area_id
+        The area; plans of other areas are never listed.
+    plan_date
+        Only plans for this date (``YYYY-MM-DD``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plan_id, plan_date, created_at, created_by, teams, stops, travel``: ``teams`` and
+        ``stops`` counted, ``travel`` ``"network"`` or ``"straight-line"``.
+    """
+    saved = saved_plans(store, area_id=area_id, plan_date=plan_date)
+    bodies = list(saved["body"])
+    out = saved[["plan_id", "plan_date", "created_at", "created_by"]].copy()
+    out["teams"] = pd.array([len(names) for names in saved["teams"]], dtype="int64")
+    out["stops"] = pd.array([_stop_count(b) for b in bodies], dtype="int64")
+    out["travel"] = [str(b.get("travel", "network")) for b in bodies]
+    return out.reset_index(drop=True)[LIST_COLUMNS]
+
+
+def newest_plan_id(store: Store, *, area_id: str, plan_date: str) -> str:
+    """Return the id of the newest saved plan of an area for a date.
+
+    Parameters
+    ----------
+    store
+        The store.
+    area_id
+        The area.
+    plan_date
+        The plan date, ``YYYY-MM-DD``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        When the area has no saved plan for that date.
+    """
+    saved = list_plans(store, area_id=area_id, plan_date=plan_date)
+    if saved.empty:
+        msg = (
+            f"No patrol plan is saved for {plan_date} in this area; "
+            "make one with 'beatplan plan --date' or pick another date."
+        )
+        raise ValueError(msg)
+    return str(saved["plan_id"].iloc[0])
+
+
+def load_plan(store: Store, plan_id: str, *, area_id: str) -> PatrolPlan:
+    """Return one saved plan of an area as a :class:`planning.routes.PatrolPlan`.
+
+    Parameters
+    ----------
+    store
+        The store.
+    plan_id
+        The plan.
+    area_id
+        Its area: a plan of another area is not found.
+
+    Returns
+    -------
+    PatrolPlan
+
+    Raises
+    ------
+    ValueError
+        When the area has no such plan, or it cannot be read as a plan.
+    """
+    from planning.export import plan_from_json
+
+    body = load_saved_plan(store, plan_id, area_id=area_id)
+    try:
+        return plan_from_json(body)
+    except (TypeError, AttributeError) as exc:
+        msg = "That saved patrol plan cannot be read; plan patrols again for its date."
+        raise ValueError(msg) from exc

@@ -163,7 +163,8 @@ def test_done_when_journey_from_the_command_line(
     body = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert planned["travel"] == body["travel"] == "straight-line"
     assert planned["stops"] >= 1
-    _cli(["brief", "--plan", tmp_path / "plan.json", "--out", tmp_path / "brief.pdf"], capsys)
+    assert planned["plan_id"]  # saved in the area: brief picks it by id (or by its date)
+    _cli(["brief", "--plan-id", planned["plan_id"], "--out", tmp_path / "brief.pdf"], capsys)
     _cli(
         [
             "summary",
