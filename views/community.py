@@ -189,4 +189,6 @@ document_downloads(
     allowed=user.can_export("community_summary"),
     actor=user.email,
     n_rows=0,
+    # Tall enough for the whole summary (glance, tables, both charts) without a cut-off frame.
+    preview_height=2600,
 )

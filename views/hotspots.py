@@ -187,8 +187,8 @@ def _view(chosen: list[int]) -> dict:
     """Centre and zoom that fit the chosen hotspot (st_folium moves the drawn map to them)."""
     w, s, e, n = _bounds(chosen)
     lat = (s + n) / 2
-    dx = max(e - w, 1e-5) * np.cos(np.radians(lat))
-    dy = max(n - s, 1e-5)
+    dx = max(e - w, 1e-5)
+    dy = max(n - s, 1e-5) / np.cos(np.radians(lat))  # Mercator stretches latitude
     # Web Mercator: 256 px show 360 degrees at zoom 0; assume a map about 900 px wide.
     zoom = np.floor(min(np.log2(900 * 360 / (256 * dx)), np.log2(MAP_HEIGHT * 360 / (256 * dy))))
     return {"center": (lat, (w + e) / 2), "zoom": int(np.clip(zoom, 3, 18))}
