@@ -32,15 +32,17 @@ def _pt(value: Any) -> tuple[float, float]:
 def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
     """Turn a plan into a JSON-ready dict.
 
-    Layout: ``{"travel", "date", "generated_at", "dwell_minutes", "risk_covered_share", "teams": [{"name",
-    "skills", "members", "mode", "shift": {"start", "end"}, "base", "end_base", "max_stops",
-    "break_minutes", "break_start", "depart", "back", "stops": [{"order", "hotspot_id",
-    "label", "arrive", "leave", "lon", "lat", "skill", "risk", "node", "visit"}], "path":
-    [[lon, lat], ...], "legs": [[[lon, lat], ...], ...], "distance_m", "duration_min"}],
-    "dropped": [{"hotspot_id", "label", "reason"}], "settings", "warnings", "format"}``.
-    Times are ISO 8601 local times without zone. ``travel`` is ``"network"`` (street routes,
-    legs along the streets) or ``"straight-line"`` (no street network: straight legs, distance
-    times the detour factor), which adds ``"travel_note"``, the approximate label.
+    Layout: ``{"travel", "date", "generated_at", "dwell_minutes", "risk_covered_share",
+    "teams": [{"name", "date", "skills", "members", "mode", "shift": {"start", "end"}, "base",
+    "end_base", "max_stops", "break_minutes", "break_start", "depart", "back", "stops":
+    [{"order", "hotspot_id", "label", "arrive", "leave", "lon", "lat", "skill", "risk",
+    "node", "visit"}], "path": [[lon, lat], ...], "legs": [[[lon, lat], ...], ...],
+    "distance_m", "duration_min"}], "dropped": [{"hotspot_id", "label", "reason"}],
+    "settings", "warnings", "format"}``. A team's ``date`` is the date of its shift (the plan
+    date, or the next day for a team whose shift starts on ``day = 1``). Times are ISO 8601
+    local times without zone. ``travel`` is ``"network"`` (street routes, legs along the
+    streets) or ``"straight-line"`` (no street network: straight legs, distance times the
+    detour factor), which adds ``"travel_note"``, the approximate label.
 
     Parameters
     ----------
@@ -57,6 +59,7 @@ def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
         teams.append(
             {
                 "name": t.name,
+                "date": route.shift_date.isoformat(),
                 "skills": list(t.skills),
                 "members": list(t.members),
                 "mode": t.mode,

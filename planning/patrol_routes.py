@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,11 @@ class TeamRoute:
     depart: datetime
     back: datetime
     break_start: datetime | None = None
+
+    @property
+    def shift_date(self) -> date:
+        """The date of the team's shift (the plan date, or the next day for a ``day = 1`` team)."""
+        return self.team.shift_start.date()
 
     @property
     def duration(self) -> timedelta:

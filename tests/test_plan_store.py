@@ -170,3 +170,29 @@ def test_cli_plan_pickers_refuse_plainly(tmp_path, capsys):
     assert stop.value.code == 2
     with pytest.raises(SystemExit):
         _cli(["brief", "--plan-id", "a", "--date", "2025-03-07", "--out", "a.html"], capsys)
+
+
+def test_a_next_day_team_carries_its_shift_date_in_the_route_and_the_plan_json():
+    from dataclasses import replace
+
+    from planning.export import plan_from_json
+    from planning.routes import teams_from_dict
+
+    seg, _ = named_network()
+    plan = make_plan(seg)
+    base = list(plan.routes[0].team.base)
+    raw = {
+        "team": [
+            {"name": "Evening", "shift": "18:00-22:00", "base": base, "skills": ["police"]},
+            {"name": "Sweep", "shift": "07:00-09:00", "day": 1, "base": base, "skills": ["sharps"]},
+        ]
+    }
+    evening, sweep = teams_from_dict(raw, date=plan.date)
+    routes = (replace(plan.routes[0], team=evening), replace(plan.routes[1], team=sweep))
+    plan = replace(plan, routes=routes)
+    assert [r.shift_date for r in plan.routes] == [plan.date, plan.date + timedelta(days=1)]
+    body = plan_to_json(plan)
+    assert [t["date"] for t in body["teams"]] == ["2025-03-07", "2025-03-08"]
+    assert body["date"] == "2025-03-07"
+    back = plan_from_json(json.loads(json.dumps(body)))
+    assert back.routes[1].shift_date.isoformat() == "2025-03-08"

@@ -243,7 +243,7 @@ if plan is not None:
         st.html(
             f'<div style="font-weight:600;font-size:1.05rem;margin-top:.6rem">'
             f'<span style="color:{color}">&#9632;</span> {html_text(route.team.name)} · '
-            f"{route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
+            f"{route.shift_date:%a %-d %b} {route.team.shift_start:%H:%M}–{route.team.shift_end:%H:%M} · "
             f"{route.distance_m / 1000:.1f} km</div>"
         )
         if why:
