@@ -152,7 +152,9 @@ def _categories(value: Any) -> dict[str, dict[str, Any]]:
             ),
             "kind": kind,
             "skill": skill,
-            "action": _text(spec.get("action", ""), f"Category {key!r}'s action", empty=True),
+            "action": _text(
+                spec.get("action", ""), f"Category {key!r}'s action", limit=_TEXT_MAX, empty=True
+            ),
         }
     if not out:
         msg = "Keep at least one category."

@@ -24,23 +24,27 @@ st.write(
 synthetic_banner()
 store = get_store()
 settings = get_settings()
-area = current_area()
-if area is None:
-    st.info("No area is set up yet: set one up on the Data page.")
-    st.stop()
+area = current_area()  # None: no area set up yet (a network then waits for the first one)
+name = area.name if area is not None else "The area"
 try:
-    network = get_network(area.area_id)
+    network = get_network(None if area is None else area.area_id)
 except (OSError, ValueError):
     network = None
     st.warning("This area's saved street network could not be read; load it again below.")
 
-w, s, e, n = area.bbox
+if area is not None:
+    w, s, e, n = area.bbox
+elif network is not None:
+    w, s, e, n = network.segments.total_bounds
+else:
+    st.info("No area is set up yet: set one up on the Data page.")
+    st.stop()
 c = st.columns(4)
-c[0].metric("Boundary", "Polygon" if area.boundary is not None else "Box")
+c[0].metric("Boundary", "Box" if area is None or area.boundary is None else "Polygon")
 if network is None:
     st.info(
         md_text(
-            f"{area.name} has no street network yet: hotspots are clusters of reports and "
+            f"{name} has no street network yet: hotspots are clusters of reports and "
             "patrol distances are straight lines until one is loaded."
         )
     )
@@ -53,20 +57,26 @@ st.caption(f"Box: {w:.5f}, {s:.5f}, {e:.5f}, {n:.5f} (west, south, east, north).
 m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
 if network is not None:
     add_street_network(m, network.segments)
-add_area_boundary(m, area)
+if area is not None:
+    add_area_boundary(m, area)
 st_folium(m, height=480, returned_objects=[], key="area_map", use_container_width=True)
 
 
 def _install(net: StreetNetwork, what: str) -> None:
     """Make ``net`` this area's network (re-snapping only its reports) and say so."""
     out = install_network(
-        net, store, settings=settings, what=what, actor=user.email, area_id=area.area_id
+        net,
+        store,
+        settings=settings,
+        what=what,
+        actor=user.email,
+        area_id=None if area is None else area.area_id,
     )
     st.cache_data.clear()
     st.cache_resource.clear()
     st.session_state.area_loaded = (
         f"Loaded {out['segments']:,} street segments ({out['length_km']:,.1f} km) for "
-        f"{area.name}; {out['snapped']:,} of {out['reports']:,} of its reports lie on a street."
+        f"{name}; {out['snapped']:,} of {out['reports']:,} of its reports lie on a street."
     )
     st.rerun()
 
@@ -74,7 +84,7 @@ def _install(net: StreetNetwork, what: str) -> None:
 done = st.session_state.pop("area_loaded", None)
 if done:
     st.success(md_text(done))
-st.subheader(md_text(f"Street network of {area.name}"))
+st.subheader(md_text(f"Street network of {name}"))
 tab_file, tab_place = st.tabs(["Load a street file", "Download by place"])
 with tab_file, st.form("network_file"):
     up = st.file_uploader("Street file", type=list(STREET_TYPES))
@@ -87,7 +97,7 @@ with tab_file, st.form("network_file"):
     go = st.form_submit_button("Load network", type="primary")
 if go and up is not None:
     try:
-        bbox = parse_bbox(bbox_text) if bbox_text.strip() else area.bbox
+        bbox = parse_bbox(bbox_text) if bbox_text.strip() else (area.bbox if area else None)
         with st.spinner("Building the street network…"):
             net = load_street_file(up.name, up.getvalue(), bbox=bbox, walk=walk.startswith("Walk"))
         _install(net, up.name)

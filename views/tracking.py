@@ -27,7 +27,8 @@ from planning.tracking import (
 from ui.auth import patrol_team, require
 from ui.escape import md_text
 from ui.maps import add_outlines, add_street_network, base_map, text_tooltip, tile_options
-from ui.state import get_network, get_settings, get_store, synthetic_banner
+from ui.plan_picker import pick_saved_plan
+from ui.state import current_area, get_network, get_settings, get_store, synthetic_banner
 
 TRACK_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
 STATUS_LABELS = {"done": "Done", "short": "Short", "missed": "Missed"}
@@ -58,24 +59,25 @@ st.caption(
 synthetic_banner()
 settings = get_settings()
 store = get_store()
+area = current_area()
 try:
-    network = get_network()
+    network = get_network(None if area is None else area.area_id)
 except Exception:  # a broken network file must not break this page
     network = None
 
 
-def _current_plan():  # -> PatrolPlan | None
-    plan = st.session_state.get("plan")
-    if plan is None and st.session_state.get("plan_json"):
-        try:
-            plan = plan_from_json(st.session_state["plan_json"])
-        except ValueError as exc:
-            st.error(md_text(f"The patrol plan in this session cannot be read. {exc}"))
-            return None
-    return plan
+def _current_plan():  # -> (PatrolPlan | None, plan id | None): the area's saved plan picked
+    picked = pick_saved_plan(area, user=user, key="track_plan")
+    if picked is None:
+        return None, None
+    try:
+        return plan_from_json(picked[1]), picked[0]
+    except (ValueError, TypeError, KeyError) as exc:
+        st.error(md_text(f"This saved patrol plan cannot be read. {exc}"))
+        return None, None
 
 
-plan = _current_plan()
+plan, plan_id = _current_plan()
 visits = pd.DataFrame()
 hot = None
 if plan is None:
@@ -86,8 +88,8 @@ if plan is None:
     )
 else:
     hot = st.session_state.get("plan_hotspots")
-    if hot is None or len(hot) == 0:
-        hot = plan_stop_hotspots(plan)
+    if hot is None or len(hot) == 0 or st.session_state.get("plan_hotspots_for") != plan_id:
+        hot = plan_stop_hotspots(plan)  # the Patrols page's hotspots belong to another plan
     teams = [r.team.name for r in plan.routes]
     if user.role == "team":  # a team records only its own patrols
         teams = [t for t in teams if t == user.team]
