@@ -227,7 +227,8 @@ def meeting_facts(
     since
         The last meeting's date (the pack covers ``since`` to ``until`` inclusive).
     until
-        The last day covered (default: the area's newest report).
+        The last day covered (default: the area's newest report; the end of its month when
+        it is dated the 1st at midnight, as month-only police.uk records are).
     network
         The area's street network, or ``None`` (point mode).
     settings
@@ -244,7 +245,10 @@ def meeting_facts(
         msg = f"{area.name} has no reports yet: import partner files first."
         raise ValueError(msg)
     start = pd.Timestamp(since).date()
-    end = pd.Timestamp(until).date() if until is not None else period[1].date()
+    newest = period[1]
+    if newest == newest.normalize() and newest.day == 1:  # month-only data (police.uk)
+        newest = newest + pd.offsets.MonthEnd(0)
+    end = pd.Timestamp(until).date() if until is not None else newest.date()
     if end < start:
         msg = "The last meeting is after the newest report: choose an earlier --since date."
         raise ValueError(msg)

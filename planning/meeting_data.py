@@ -21,22 +21,34 @@ __all__ = ["gather", "weekly_counts"]
 
 
 def weekly_counts(
-    reports: pd.DataFrame, at_hotspot: np.ndarray, *, start: date, end: date
+    reports: pd.DataFrame, at_hotspot: np.ndarray, *, since: date, start: date, end: date
 ) -> pd.DataFrame:
-    """Reports per week at the hotspots and elsewhere, weeks from ``start`` to ``end``.
+    """Reports per week at the hotspots and elsewhere, weeks aligned so one starts at ``since``.
+
+    Parameters
+    ----------
+    reports
+        Reports (``occurred_at``).
+    at_hotspot
+        Whether each report lies in a hotspot.
+    since
+        The last meeting: a week starts here.
+    start, end
+        The span to cover (inclusive); whole weeks around it.
 
     Returns
     -------
     pandas.DataFrame
         Index: the week's first day; columns ``hotspots`` and ``elsewhere``.
     """
-    days = (pd.to_datetime(reports["occurred_at"]).dt.normalize() - pd.Timestamp(start)).dt.days
+    first = pd.Timestamp(since) - pd.Timedelta(weeks=-(-(since - start).days // 7))
+    days = (pd.to_datetime(reports["occurred_at"]).dt.normalize() - first).dt.days
     week = days.to_numpy() // 7
-    n = max(1, ((end - start).days // 7) + 1)
+    n = max(1, ((pd.Timestamp(end) - first).days // 7) + 1)
     keep = (week >= 0) & (week < n)
     out = np.zeros((n, 2), dtype=np.int64)
     np.add.at(out, (week[keep], np.where(at_hotspot[keep], 0, 1)), 1)
-    index = [pd.Timestamp(start) + pd.Timedelta(weeks=int(k)) for k in range(n)]
+    index = [first + pd.Timedelta(weeks=int(k)) for k in range(n)]
     return pd.DataFrame(out, index=index, columns=["hotspots", "elsewhere"])
 
 
@@ -198,13 +210,21 @@ def gather(
         problems=problems,
         assessments=_assessments(problems, plain, hot, log),
         safeguarding=safeguarding_table(now, in_hot, settings, threshold=threshold),
-        weekly=weekly_counts(
-            plain, assign_reports(hot, plain) >= 0, start=periods.prev_start, end=end
-        ),
+        weekly=_weekly(plain, hot, since=start, start=periods.prev_start, end=end),
         labels={str(h): str(lab) for h, lab in zip(hot["hotspot_id"], hot["label"], strict=True)}
         | {str(h): str(lab) for h, lab in zip(gone["hotspot_id"], gone["label"], strict=True)},
         agency_labels=_agency_labels(),
     )
+
+
+def _weekly(plain: pd.DataFrame, hot: Any, *, since: date, start: date, end: date) -> pd.DataFrame:
+    """The weekly chart's counts; none for month-only data (police.uk), where weeks mislead."""
+    from geo.trend import assign_reports
+
+    if "time_known" in plain and not plain["time_known"].astype(bool).any():
+        return pd.DataFrame({"hotspots": [], "elsewhere": []})
+    at_hot = assign_reports(hot, plain) >= 0
+    return weekly_counts(plain, at_hot, since=since, start=start, end=end)
 
 
 def _pair(table: pd.DataFrame, hid: str) -> tuple[int, float]:

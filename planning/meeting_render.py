@@ -45,7 +45,7 @@ _TEMPLATE = """
   <p>For the partners at the meeting only; do not forward. It describes places, never people. Counts in this pack leave out safeguarding reports, which are counted only in the safeguarding section, with counts below {{ f.threshold }} shown as &ldquo;fewer than {{ f.threshold }}&rdquo;. Reports measure reporting as well as activity.</p>
 </div>
 <table class="facts">
-  <tr><td class="k">Hotspots now</td><td>{{ f.hotspots|length }}{% if f.new %} &middot; {{ f.new|length }} new{% endif %}{% if f.fading %} &middot; {{ f.fading|length }} fading{% endif %}{% if f.gone %} &middot; {{ f.gone|length }} gone since the period before{% endif %}</td></tr>
+  <tr><td class="k">Hotspots now</td><td>{{ f.hotspots|length }}{% if f.new or f.fading %} ({% if f.new %}{{ f.new|length }} new{% endif %}{% if f.new and f.fading %}, {% endif %}{% if f.fading %}{{ f.fading|length }} fading{% endif %}){% endif %}{% if f.gone %}; {{ f.gone|length }} gone since the period before{% endif %}</td></tr>
   <tr><td class="k">Problems</td><td>{{ f.problems|length }} in the log &middot; {{ open_actions }} actions open, {{ done_actions }} done</td></tr>
   <tr><td class="k">Patrols</td><td>{{ planned }} stops planned, {{ delivered }} visits logged at hotspots</td></tr>
   <tr><td class="k">Displacement</td><td>{% if flags %}<b>{{ flags|length }} hotspot(s) flagged</b>{% else %}no flag{% endif %}</td></tr>
@@ -79,7 +79,7 @@ _TEMPLATE = """
 <tr><td class="k">Gone</td><td>{% for i, l in f.gone %}<span class="id">{{ i }}</span> {{ l }}{% if not loop.last %}; {% endif %}{% else %}none{% endfor %}</td></tr>
 </table>
 
-<h2 class="pagebreak">Each hotspot</h2>
+<h2>Each hotspot</h2>
 {% for h in detail %}
 <div class="hotspot"><h3><span class="id">{{ h.hotspot_id }}</span> {{ h.label }} <span class="muted">&middot; rank {{ h.rank }} &middot; <span class="t-{{ h.trend }}">{{ h.trend }}</span></span></h3>
 <p>{% if h.by_category %}Reports since the meeting: {% for lab, n in h.by_category %}{{ lab }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}.{% else %}No report since the meeting (safeguarding reports aside).{% endif %}
