@@ -102,7 +102,7 @@ if hot is None:
     st.info("No reports match the selection in the sidebar; widen the period or categories.")
     st.stop()
 
-network = get_network()
+network = get_network(sel.area_id)
 url, version = default_db_url(), data_version(store)
 periods = previous_period(sel.start, sel.end)
 history_start = min(periods.prev_start, sel.end - timedelta(days=365))
@@ -262,14 +262,19 @@ def _map(chosen: list[int]) -> None:
 
 @st.cache_data(show_spinner="Checking last month's map…", max_entries=8)
 def _forecast_check(
-    url: str, version: tuple, network_key: tuple, area: tuple | None, categories: tuple
+    url: str,
+    version: tuple,
+    network_key: tuple,
+    area_id: str | None,
+    area: tuple | None,
+    categories: tuple,
 ) -> dict:
-    """``geo.evaluate.last_month_check`` on all stored reports of the categories (1-2 s)."""
+    """``geo.evaluate.last_month_check`` on the area's stored reports of the categories (1-2 s)."""
     from geo.evaluate import last_month_check
 
     del url, version, network_key  # cache keys only
-    reports = get_store().reports(categories=list(categories))
-    net = get_network()
+    reports = get_store().reports(categories=list(categories), area_id=area_id)
+    net = get_network(area_id)
     return last_month_check(
         reports,
         segments=net.segments if net is not None else None,
@@ -282,10 +287,12 @@ def _forecast_check(
 def _forecast_line() -> None:
     from geo.workspace import network_path
 
-    path = network_path()
+    path = network_path(sel.area_id)
     key = (str(path), path.stat().st_mtime if path.is_file() else 0.0)
     try:
-        check = _forecast_check(url, version, key, settings.area_bbox, tuple(sel.categories))
+        check = _forecast_check(
+            url, version, key, sel.area_id, settings.area_bbox, tuple(sel.categories)
+        )
     except ValueError as exc:
         st.caption(md_text(f"No forecast check: {exc}"), help=FORECAST_HELP)
         return
