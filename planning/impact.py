@@ -259,5 +259,6 @@ def _protected(
         cells=cells,
         stale=prot.stale,
         exposed=len(prot.exposed),
+        no_data=c.no_data,
     )
     return SummaryFigures(**{**figs.__dict__, "narrative": tuple(narrative(figs))})

@@ -14,9 +14,11 @@ import pandas as pd
 from geo.settings import Settings
 from planning.export import plan_from_json
 from planning.impact_disclosure import Key, PublishedCell, scope_categories, scope_of
+from planning.impact_streets import report_streets
 from planning.routes import PatrolPlan
 
 __all__ = [
+    "NO_DATA",
     "PERIOD_KEYS",
     "WITHHELD",
     "CountedFigures",
@@ -28,6 +30,8 @@ __all__ = [
 PERIOD_KEYS = ("last_year", "previous", "this")
 #: Text for a cell hidden only to protect another (its value is not small).
 WITHHELD = "not shown"
+#: Text for a month (or a whole period) with no imported data for the area: not a zero.
+NO_DATA = "no data"
 
 
 # ------------------------------------------------------------------------------------------
@@ -88,6 +92,7 @@ class SummaryFigures:
     cells: tuple[PublishedCell, ...] = field(default=())
     stale: int = 0
     exposed: int = 0
+    no_data: tuple[pd.Period, ...] = field(default=())
 
     @property
     def start(self) -> Date:
@@ -103,6 +108,16 @@ class SummaryFigures:
         """Readable months of period ``name`` (``"this"``, ``"previous"``, ``"last_year"``)."""
         return _period_label(self.periods.get(name, ()))
 
+    def lacks_data(self, key: Hashable) -> bool:
+        """Whether a figure's month, or every month of its period, has no imported data."""
+        if not self.no_data or not isinstance(key, tuple) or not key or key in self.values:
+            return False
+        last = key[-1]
+        if isinstance(last, pd.Period):
+            return last in self.no_data
+        months = self.periods.get(str(last), ())
+        return bool(months) and all(m in self.no_data for m in months)
+
     def published(self, key: Hashable) -> int | None:
         """The count for ``key``, or ``None`` when it is hidden."""
         if key in self.hidden or key not in self.values:
@@ -110,9 +125,9 @@ class SummaryFigures:
         return int(self.values[key])
 
     def text(self, key: Hashable) -> str:
-        """The count as published: a number, ``"fewer than N"`` or ``"not shown"``."""
+        """The count as published: a number, ``"fewer than N"``, ``"not shown"`` or ``"no data"``."""
         if key not in self.values:
-            return ""
+            return NO_DATA if self.lacks_data(key) else ""
         if key in self.primary:
             return f"fewer than {self.threshold}"
         if key in self.hidden:
@@ -194,24 +209,6 @@ def _visits_frame(plans: list[PatrolPlan], visits: pd.DataFrame | None) -> pd.Da
     return frame
 
 
-def _street_names(reports: pd.DataFrame, segments: pd.DataFrame | None) -> pd.Series:
-    hint = reports.get("location_hint")
-    names = (
-        pd.Series(hint, index=reports.index, dtype="string")
-        if hint is not None
-        else pd.Series(pd.NA, index=reports.index, dtype="string")
-    )
-    names = names.str.strip().replace("", pd.NA)
-    if segments is not None and "segment_id" in reports and len(segments):
-        seg_names = pd.Series(
-            segments["name"].astype(str).to_numpy(), index=segments["segment_id"].astype(int)
-        )
-        seg = pd.to_numeric(reports["segment_id"], errors="coerce")
-        from_seg = seg.map(seg_names).astype("string").str.strip().replace("", pd.NA)
-        names = names.fillna(from_seg)
-    return names
-
-
 # ------------------------------------------------------------------------------------------
 # Counting
 # ------------------------------------------------------------------------------------------
@@ -241,6 +238,7 @@ class CountedFigures:
     has_inside: bool = False
     scope: str = "*"
     truth: pd.Series | None = None
+    no_data: tuple[pd.Period, ...] = ()
     _cube: tuple[Any, ...] | None = field(default=None, init=False, repr=False)
 
     def canonical(self) -> dict[Hashable, Key]:
@@ -306,16 +304,21 @@ class CountedFigures:
         return int(rows[:, :, m0:m1].sum())
 
 
-def _choose_periods(rep: pd.DataFrame, this: list[pd.Period]) -> dict[str, tuple[pd.Period, ...]]:
-    """The chosen months, the months before them and, data allowing, the months a year earlier."""
+def _choose_periods(
+    this: list[pd.Period], covered: set[pd.Period]
+) -> dict[str, tuple[pd.Period, ...]]:
+    """The chosen months, and the months before them and a year earlier when data allows.
+
+    A comparison is made only when every month of both periods has imported data.
+    """
     n = len(this)
     prev = [m - n for m in this]
     ly = [m - 12 for m in this]
-    first = rep["month"].min() if len(rep) else None
+    full = all(m in covered for m in this)
     periods: dict[str, tuple[pd.Period, ...]] = {}
-    if first is not None and first <= ly[0] and n <= 12:
+    if full and n <= 12 and all(m in covered for m in ly):
         periods["last_year"] = tuple(ly)
-    if first is not None and first <= prev[0]:
+    if full and all(m in covered for m in prev):
         periods["previous"] = tuple(prev)
     periods["this"] = tuple(this)
     return periods
@@ -324,20 +327,27 @@ def _choose_periods(rep: pd.DataFrame, this: list[pd.Period]) -> dict[str, tuple
 def _add_category_cells(
     out: CountedFigures, rep: pd.DataFrame, present: list[str], shown_months: list[pd.Period]
 ) -> None:
-    """Counts by category and month, by category and period, and their totals."""
+    """Counts by category and month, by category and period, and their totals.
+
+    A month with no imported data has no cell (it reads "no data"); it is left out of the
+    sums, where its count is zero, and a period with no data at all has no cells.
+    """
     counts = rep.groupby(["category", "month"]).size()
     values, equations, totals = out.values, out.equations, out.totals
 
     def cnt(cat: str, month: pd.Period) -> int:
         return int(counts.get((cat, month), 0))
 
-    for m in shown_months:
+    for m in (m for m in shown_months if m not in out.no_data):
         for c in present:
             values[("m", c, m)] = cnt(c, m)
         values[("mt", m)] = sum(cnt(c, m) for c in present)
         totals.append(("mt", m))
         equations.append([*[(("m", c, m), 1) for c in present], (("mt", m), -1)])
-    for p, months in out.periods.items():
+    for p, all_months in out.periods.items():
+        months = [m for m in all_months if m not in out.no_data]
+        if not months:
+            continue
         for c in present:
             values[("p", c, p)] = sum(cnt(c, m) for m in months)
             totals.append(("p", c, p))
@@ -368,7 +378,7 @@ def _add_street_cells(
     if not len(rep):
         return street_list
     values = out.values
-    rep["street"] = _street_names(rep, segments)
+    rep["street"] = report_streets(rep, segments)
     named = rep.loc[rep["street"].notna()]
     this_counts = named.loc[named["month"].isin(this)].groupby("street").size()
     this_counts = this_counts[this_counts >= threshold].sort_values(ascending=False, kind="stable")
@@ -481,9 +491,10 @@ def count_figures(
     rep["month"] = rep["occurred_at"].dt.to_period("M")
     rep["category"] = rep["category"].astype(str)
     truth = _truth_counts(rep, segments)
+    covered = set(rep["month"].dropna())  # a month of any import of the area, any category
     if categories is not None:
         rep = rep.loc[rep["category"].isin(list(categories))]
-    periods = _choose_periods(rep, this)
+    periods = _choose_periods(this, covered)
     shown_months = list(periods.get("previous", ())) + this
     used = set(shown_months) | set(periods.get("last_year", ()))
     rep = rep.loc[rep["month"].isin(used)]
@@ -497,9 +508,10 @@ def count_figures(
         labels={c: settings.label(c) for c in present},
         scope=scope_of(categories),
         truth=truth,
+        no_data=tuple(m for m in shown_months if m not in covered),
     )
     _add_category_cells(out, rep, present, shown_months)
-    comp = [p for p in ("previous", "this") if p in periods]
+    comp = [p for p in ("previous", "this") if p in periods and set(periods[p]) & covered]
     street_list = _add_street_cells(
         out, rep, segments, this=this, comp=comp, threshold=threshold, top_streets=top_streets
     )
@@ -513,7 +525,7 @@ def count_figures(
 
 def _truth_counts(rep: pd.DataFrame, segments: pd.DataFrame | None) -> pd.Series:
     """Report counts by category, street ("" when unnamed) and month (``"YYYY-MM"``)."""
-    street = _street_names(rep, segments).fillna("").astype(str)
+    street = report_streets(rep, segments).fillna("").astype(str)
     keys = pd.DataFrame(
         {
             "category": rep["category"].to_numpy(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planning.impact_figures import SummaryFigures
+from planning.impact_figures import SummaryFigures, month_label
 
 __all__ = ["narrative"]
 
@@ -51,6 +51,7 @@ def _period_sentences(figs: SummaryFigures) -> list[str]:
     """All reports and the main categories against the previous period (or this period alone)."""
     out: list[str] = []
     this_l = figs.period_label("this")
+    where = f" in {figs.area_name}" if figs.area_name else ""
     tot = figs.published(("pt", "this"))
     if "previous" in figs.periods:
         prev_l = figs.period_label("previous")
@@ -59,11 +60,17 @@ def _period_sentences(figs: SummaryFigures) -> list[str]:
             ch = figs.change(("pt", "previous"), ("pt", "this"))
             out.append(
                 _sentence("Reports of all kinds", a, b, ch).rstrip(".")
-                + f", comparing {this_l} with {prev_l}."
+                + f"{where}, comparing {this_l} with {prev_l}."
             )
         out.extend(_category_sentences(figs))
     elif tot is not None:
-        out.append(f"There were {tot:,} reports in {this_l}.")
+        out.append(f"There were {tot:,} reports{where} in {this_l}.")
+    missing = [m for m in figs.periods["this"] if m in figs.no_data]
+    if missing:
+        months = ", ".join(month_label(m) for m in missing)
+        out.append(
+            f"No reports were imported{where} for {months}: those months read \u201cno data\u201d."
+        )
     return out
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from geo.settings import Settings
 from planning.briefing_render import page_css
-from planning.impact_figures import PERIOD_KEYS, WITHHELD, SummaryFigures, month_label
+from planning.impact_figures import NO_DATA, PERIOD_KEYS, WITHHELD, SummaryFigures, month_label
 
 __all__ = ["chart_values", "summary_html", "totals_figure", "trend_figure"]
 
@@ -83,6 +83,7 @@ def trend_figure(figs: SummaryFigures) -> Any:
     ncols = 2 if len(cats) > 1 else 1
     nrows = max(1, math.ceil(len(cats) / ncols))
     this = set(month_label(m) for m in figs.periods["this"])
+    no_data = {month_label(m) for m in figs.no_data}
     rc = {"font.family": ["DejaVu Sans"], "font.size": 8}
     with matplotlib.rc_context(rc):
         fig, axes = plt.subplots(
@@ -96,7 +97,9 @@ def trend_figure(figs: SummaryFigures) -> Any:
             row = data.iloc[k]
             for x, (month, v) in zip(xs, row.items(), strict=True):
                 colour = _THIS_COLOUR if month in this else _PREV_COLOUR
-                if np.isnan(v):
+                if month in no_data:  # no imported data: no bar, the words
+                    ax.text(x, 0, NO_DATA, ha="center", va="bottom", fontsize=6, color="#555")
+                elif np.isnan(v):
                     ax.bar(x, figs.threshold, width=0.75, **_HIDDEN_STYLE)
                 else:
                     ax.bar(x, v, width=0.75, color=colour)
@@ -152,6 +155,8 @@ def totals_figure(figs: SummaryFigures) -> Any:
             for i, c in enumerate(cats):
                 y = i + (j - (len(order) - 1) / 2) * h
                 v = figs.published(("p", c, p))
+                if figs.lacks_data(("p", c, p)):
+                    continue
                 if v is None:
                     ax.barh(y, figs.threshold, height=h * 0.95, **_HIDDEN_STYLE)
                 else:
@@ -256,89 +261,7 @@ _SUMMARY_TEMPLATE = """<!DOCTYPE html>
 <ul class="notes">
 <li>The figures count reports made by partners (police, council, outreach and others). They show what was reported, not everything that happened: more reports can mean more reporting.</li>
 <li>Counts from 1 to {{ threshold - 1 }} are shown as &ldquo;fewer than {{ threshold }}&rdquo;. A few other figures are &ldquo;{{ withheld }}&rdquo; so that a small number cannot be worked out from the totals. Percentages are given only where the earlier figure is at least {{ threshold }}.</li>
-<li>Figures are by month only. No exact place, address or person appears in this summary.</li>
-<li>Produced {{ produced }} with Beatplan.</li>
-</ul>
-</body></html>
-"""
-
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-
-
-_SUMMARY_CSS = """
-.lead { font-size: 11.5pt; }
-.glance { border: 1pt solid #888; border-left: 4pt solid #1f5fa8; background: #f7f8fa;
-          padding: 2mm 4mm; margin: 3mm 0 4mm 0; break-inside: avoid; }
-.glance ul { margin: 1mm 0; padding-left: 5mm; }
-.glance li { margin: 1mm 0; font-size: 10.5pt; }
-td.hid { color: #555; font-style: italic; }
-tr.all td { font-weight: bold; border-top: 1pt solid #777; }
-.notes { font-size: 8.5pt; color: #333; }
-.notes li { margin: 0.8mm 0; }
-"""
-
-_SUMMARY_TEMPLATE = """<!DOCTYPE html>
-<html lang="en-GB"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>{{ css }}</style></head><body>
-<h1>{{ title }}</h1>
-<div class="sub">{{ area }}{{ this_label }}{% if prev_label %}, compared with {{ prev_label }}{% endif %}</div>
-{% if note %}<p class="muted">{{ note }}</p>{% endif %}
-<div class="glance"><h3>At a glance</h3><ul>{% for s in narrative %}<li>{{ s }}</li>{% endfor %}</ul></div>
-
-<h2>Reports by category</h2>
-<table>
-<thead><tr><th>Category</th>{% for p in period_heads %}<th class="num">{{ p }}</th>{% endfor %}{% if has_prev %}<th class="num">Change</th>{% endif %}</tr></thead>
-<tbody>
-{% for r in total_rows %}<tr class="{{ r.cls }}"><td>{{ r.label }}</td>{% for c in r.cells %}<td class="num{% if c.hid %} hid{% endif %}">{{ c.text }}</td>{% endfor %}{% if has_prev %}<td class="num">{{ r.change }}</td>{% endif %}</tr>
-{% endfor %}
-</tbody></table>
-<figure><img src="{{ totals_chart }}" alt="Reports by category and period"></figure>
-
-<h2>Month by month</h2>
-<figure><img src="{{ trend_chart }}" alt="Monthly reports by category"></figure>
-<table>
-<thead><tr><th>Category</th>{% for m in month_heads %}<th class="num">{{ m }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for r in month_rows %}<tr class="{{ r.cls }}"><td>{{ r.label }}</td>{% for c in r.cells %}<td class="num{% if c.hid %} hid{% endif %}">{{ c.text }}</td>{% endfor %}</tr>
-{% endfor %}
-</tbody></table>
-
-<h2>Streets with the most reports</h2>
-{% if street_rows %}
-<table>
-<thead><tr><th>Street</th>{% for p in street_heads %}<th class="num">{{ p }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for r in street_rows %}<tr><td>{{ r.label }}</td>{% for c in r.cells %}<td class="num{% if c.hid %} hid{% endif %}">{{ c.text }}</td>{% endfor %}</tr>
-{% endfor %}
-</tbody></table>
-<p class="small muted">Only streets with at least {{ threshold }} reports in {{ this_label }} are listed. Streets are named from the reports; no address or exact place is given.</p>
-{% else %}
-<p class="muted">No street had {{ threshold }} or more reports in {{ this_label }}.</p>
-{% endif %}
-
-<h2>Patrols</h2>
-{% if effort %}
-<table class="facts"><tr><td class="k">{{ effort.label }}</td><td>{{ effort.visits }}</td></tr>
-<tr><td class="k">Time on scene</td><td>{{ effort.time }}</td></tr>
-<tr><td class="k">Patrol days</td><td>{{ effort.days }}</td></tr>
-{% if effort.hotspots %}<tr><td class="k">Hotspots visited</td><td>{{ effort.hotspots }}</td></tr>{% endif %}</table>
-{% else %}
-<p class="muted">No patrol plans were recorded for this period.</p>
-{% endif %}
-{% if inside_rows %}
-<h3>Patrolled hotspots and the rest of the area</h3>
-<table>
-<thead><tr><th></th>{% for p in inside_heads %}<th class="num">{{ p }}</th>{% endfor %}<th class="num">Change</th></tr></thead>
-<tbody>
-{% for r in inside_rows %}<tr class="{{ r.cls }}"><td>{{ r.label }}</td>{% for c in r.cells %}<td class="num{% if c.hid %} hid{% endif %}">{{ c.text }}</td>{% endfor %}<td class="num">{{ r.change }}</td></tr>
-{% endfor %}
-</tbody></table>
-{% endif %}
-
-<h2>About these figures</h2>
-<ul class="notes">
-<li>The figures count reports made by partners (police, council, outreach and others). They show what was reported, not everything that happened: more reports can mean more reporting.</li>
-<li>Counts from 1 to {{ threshold - 1 }} are shown as &ldquo;fewer than {{ threshold }}&rdquo;. A few other figures are &ldquo;{{ withheld }}&rdquo; so that a small number cannot be worked out from the totals. Percentages are given only where the earlier figure is at least {{ threshold }}.</li>
+{% if no_data %}<li>&ldquo;No data&rdquo; marks a month for which no reports were imported for this area: it is not a count of zero.</li>{% endif %}
 <li>Figures are by month only. No exact place, address or person appears in this summary.</li>
 <li>Produced {{ produced }} with Beatplan.</li>
 </ul>
@@ -349,7 +272,7 @@ _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 def _cell(figs: SummaryFigures, key: Hashable) -> dict[str, Any]:
-    return {"text": figs.text(key), "hid": key in figs.hidden}
+    return {"text": figs.text(key), "hid": key in figs.hidden or figs.lacks_data(key)}
 
 
 def _total_rows(figs: SummaryFigures, order: list[str]) -> list[dict[str, Any]]:
@@ -447,7 +370,7 @@ def summary_html(
     settings
         Unused except for future labels; accepted for symmetry with the briefing.
     title
-        The heading.
+        The heading (followed by "for <area>" when the figures name an area).
     note
         An extra line under the heading (e.g. that the data is synthetic).
     produced
@@ -462,6 +385,8 @@ def summary_html(
     comp = [p for p in ("previous", "this") if p in figs.periods]
     heads = {p: figs.period_label(p) for p in order}
     produced = produced or Date.today()
+    if figs.area_name:  # the area named in the heading, the page title and the sub-heading
+        title = f"{title} for {figs.area_name}"
     doc_title = f"{title}: {figs.period_label('this')}"
     css = page_css(doc_title, marking="") + _SUMMARY_CSS
     area = f"{figs.area_name} \u00b7 " if figs.area_name else ""
@@ -489,5 +414,6 @@ def summary_html(
         inside_heads=[heads[p] for p in comp],
         inside_rows=_inside_rows(figs, comp),
         withheld=WITHHELD,
+        no_data=bool(figs.no_data),
         produced=f"{produced.day} {produced:%B %Y}",
     )

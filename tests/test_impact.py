@@ -232,13 +232,22 @@ def test_percentages_only_on_bases_of_ten(figs):
 
 def test_streets_named_not_points_and_escaped(net, settings):
     seg, _ = net
-    reports = _summary_reports(seg, extra_hint=EVIL)
+    evil_road = f"{EVIL} Road"  # reads like a street: listed, and escaped
+    reports = _summary_reports(seg, extra_hint=evil_road)
     f = summary_figures(
         reports, start="2025-01-01", end="2025-02-28", settings=settings, segments=seg
     )
-    assert EVIL in f.streets
+    assert evil_road in f.streets
     html = summary_html(f, settings=settings)
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Road" in html
+    bare = summary_figures(
+        _summary_reports(seg, extra_hint=EVIL),
+        start="2025-01-01",
+        end="2025-02-28",
+        settings=settings,
+        segments=seg,
+    )
+    assert EVIL not in bare.streets  # not a street name: never listed
     assert "Anlaby Road" in f.streets or "Coltman Street" in f.streets or len(f.streets) >= 2
     # No coordinates anywhere in the public text.
     lon = f"{seg.geometry.iloc[3].interpolate(0.5, normalized=True).x:.4f}"
@@ -316,3 +325,142 @@ def test_delivered_visits_replace_planned_ones_in_the_period(net, settings):
         segments=seg,
     )
     assert g.effort["source"] == "planned" and g.effort["visits"] == 5
+
+
+# ------------------------------------------------------------------ months without data, areas
+
+
+def _month_rows(when_counts, seg, *, category="needles"):
+    c = seg.geometry.iloc[3].interpolate(0.5, normalized=True)
+    return [
+        (category, pd.Timestamp(month) + timedelta(days=i % 27, hours=21), c.x, c.y, 3, True)
+        for month, n in when_counts
+        for i in range(n)
+    ]
+
+
+def _month_cells(html: str, label: str) -> list[str]:
+    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    table = body[body.index("Month by month") :]
+    row = re.search(rf"<tr[^>]*><td>{label}</td>(.*?)</tr>", table, flags=re.S)
+    assert row, label
+    return re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+
+
+def test_every_month_of_the_period_is_listed_and_a_month_without_data_reads_no_data(net, settings):
+    seg, _ = net
+    rows = _month_rows([("2025-01-01", 30), ("2025-03-01", 20)], seg)
+    f = summary_figures(report_frame(rows), start="2025-01-01", end="2025-03-31", settings=settings)
+    assert [str(m) for m in f.months] == ["2025-01", "2025-02", "2025-03"]
+    feb = pd.Period("2025-02", freq="M")
+    assert f.no_data == (feb,)
+    assert f.text(("m", "needles", feb)) == "no data" and f.text(("mt", feb)) == "no data"
+    assert f.text(("pt", "this")) == "50"  # the months with data
+    assert "previous" not in f.periods  # no comparison with months that have no data
+    html = summary_html(f, settings=settings)
+    assert _month_cells(html, "All reports") == ["30", "no data", "20"]
+    assert any("No reports were imported" in s and "Feb 2025" in s for s in f.narrative)
+    assert np.isnan(chart_values(f).loc["Discarded needles", "Feb 2025"])
+    # A report of any category in February (here one kept out of the summary) covers it: 0.
+    other = _month_rows([("2025-02-01", 1)], seg, category="burglary")
+    g = summary_figures(
+        report_frame(rows + other),
+        start="2025-01-01",
+        end="2025-03-31",
+        settings=settings,
+        categories=["needles"],
+    )
+    assert g.no_data == () and g.text(("m", "needles", feb)) == "0"
+    assert _month_cells(summary_html(g, settings=settings), "All reports") == ["30", "0", "20"]
+
+
+def test_a_comparison_is_made_only_with_months_that_have_data(net, settings):
+    seg, _ = net
+    rows = _month_rows([("2024-12-01", 40), ("2025-01-01", 30)], seg)
+    f = summary_figures(report_frame(rows), start="2025-01-01", end="2025-01-31", settings=settings)
+    assert f.periods["previous"] == (pd.Period("2024-12", freq="M"),)
+    assert "last_year" not in f.periods  # January 2024 has no data
+    assert f.text(("pt", "previous")) == "40" and not f.no_data
+    assert any("fell from 40 to 30" in s for s in f.narrative)
+    gap = _month_rows([("2024-11-01", 40), ("2025-01-01", 30)], seg)
+    g = summary_figures(report_frame(gap), start="2025-01-01", end="2025-01-31", settings=settings)
+    assert "previous" not in g.periods and not any("from 0" in s for s in g.narrative)
+
+
+def test_street_like_names_never_police_uk_map_points():
+    from geo.reports_vocab import POLICE_UK_PLACES
+    from planning.impact_streets import street_like
+
+    names = pd.Series(
+        [
+            "Parking Area",
+            "Supermarket",
+            "Petrol Station",
+            "Nightclub",
+            "Shopping Area",
+            "Sports/Recreation Area",
+            "Further/Higher Educational Building",
+            "Hospital",
+            "Police Station",
+            "Anlaby Road",
+            "Victoria Street West",
+            "Spring Bank",
+            "A63",
+            "Boulevard",
+            "",
+            None,
+        ],
+        dtype="string",
+    )
+    ok = street_like(names)
+    assert not ok[:9].any() and ok[9:13].all()
+    assert not ok[13]  # one word: a street only when the network has it
+    assert street_like(names, street_names=["Boulevard", "Hospital"])[13]
+    assert not street_like(names, street_names=["Hospital"])[7]  # a map point stays one
+    assert not ok[14:].any()
+    every_place = pd.Series(sorted(POLICE_UK_PLACES), dtype="string").str.title()
+    assert not street_like(every_place).any()
+
+
+MAP_POINTS = (
+    "Parking Area",
+    "Supermarket",
+    "Petrol Station",
+    "Nightclub",
+    "Shopping Area",
+    "Sports/Recreation Area",
+    "Further/Higher Educational Building",
+    "Hospital",
+    "Police Station",
+)
+
+
+def test_hull_summary_names_the_area_counts_mapped_categories_and_lists_only_streets(
+    police_2024, settings, tmp_path
+):
+    from geo.reports import read_reports
+
+    reports = read_reports(police_2024, settings=settings).reports
+    inbox = reports[reports["lon"].between(-0.43, -0.24) & reports["lat"].between(53.71, 53.82)]
+    mapped = [c for c in settings.categories if c in set(inbox["category"])]
+    assert inbox["location_hint"].isin(MAP_POINTS).sum() > 100  # the file is full of them
+    hull = settings.with_area((-0.43, 53.71, -0.24, 53.82), name="Kingston upon Hull")
+    f = summary_figures(
+        inbox, start="2024-01-01", end="2024-01-31", settings=hull, categories=mapped
+    )
+    assert f.area_name == "Kingston upon Hull"
+    assert set(f.categories) <= set(settings.categories)
+    assert f.text(("pt", "this")) == f"{int(inbox['category'].isin(mapped).sum()):,}"
+    assert not set(f.streets) & set(MAP_POINTS)  # police.uk had 14 at 'Parking Area'
+    low = summary_figures(
+        inbox, start="2024-01-01", end="2024-01-31", settings=hull, categories=mapped, threshold=3
+    )
+    assert len(low.streets) == 8 and not set(low.streets) & set(MAP_POINTS)
+    assert "South Street" in low.streets
+    html = summary_html(f, settings=hull)
+    assert "<h1>Community impact summary for Kingston upon Hull</h1>" in html
+    assert any("Kingston upon Hull" in s for s in f.narrative)
+    text = squash(pdf_text(html_to_pdf(html), tmp_path))
+    assert "Kingston upon Hull" in text
+    assert not any(p in text for p in MAP_POINTS), [p for p in MAP_POINTS if p in text]
+    assert "synthetic" not in text.lower() and "demo" not in text.lower()

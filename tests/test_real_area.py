@@ -202,6 +202,10 @@ def test_done_when_journey_from_the_command_line(
     )
     assert summary["figures"]["all"]["this"] == f"{mapped:,}"
     assert "straight-line distances" in _pdf_text(tmp_path / "brief.pdf")
+    summary_text = " ".join(_pdf_text(tmp_path / "summary.pdf").split())
+    assert "Community impact summary for Kingston upon Hull" in summary_text
+    for point in ("Parking Area", "Supermarket", "Shopping Area", "Petrol Station", "Nightclub"):
+        assert point not in summary_text
     _cli(["area", "delete", "Helsinki (demo)"], capsys)
     from geo.areas import list_areas
     from geo.store import Store
