@@ -282,3 +282,27 @@ def test_team_role_opens_its_own_saved_plan_read_only(two_areas, monkeypatch):
     assert track.selectbox(key="track_team").options == ["Team B"]
     assert [u.label for u in track.get("file_uploader")][:1] == ["GPX tracks from the patrol"]
     assert not [b for b in track.button if b.label == "Plan patrols"]
+
+
+def test_settings_loads_saved_teams_from_a_teams_file(two_areas):
+    at = _page("settings")
+    uploader = next(u for u in at.get("file_uploader") if u.label.startswith("Or load a teams"))
+    uploader.upload("teams.toml", b"[[team]]\nname = 'X'\nshift = 'soon'\n", "application/toml")
+    _run(at)
+    at.button(key="load_teams_file").click()
+    _run(at)
+    assert any("Teams not saved" in e.value for e in at.error), _texts(at)
+    assert "teams" not in get_area(two_areas, "Alpha").settings
+    hull = (PROJECT_ROOT / "data" / "examples" / "hull-teams.toml").read_bytes()
+    uploader = next(u for u in at.get("file_uploader") if u.label.startswith("Or load a teams"))
+    uploader.upload("hull-teams.toml", hull, "application/toml")
+    _run(at)
+    at.button(key="load_teams_file").click()
+    _run(at)
+    alpha = get_area(two_areas, "Alpha")
+    assert [t["name"] for t in alpha.settings["teams"]] == [
+        "City centre foot patrol",
+        "Evening outreach patrol",
+    ]
+    assert alpha.settings["bases"]["Queens Gardens"] == [-0.3367, 53.7446]
+    assert get_area(two_areas, "Beta").settings == {}

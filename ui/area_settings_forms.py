@@ -131,6 +131,79 @@ def _team_rows(area: Area) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TEAM_COLUMNS)
 
 
+TEAM_KEYS = ("name", "members", "skills", "base_name", "shift", "day", "mode", "max_stops")
+
+
+def read_teams_file(data: bytes, bases: dict[str, Any]) -> tuple[list[dict], dict[str, list]]:
+    """Read a teams file (``beatplan plan --teams``): its teams and any bases it names.
+
+    Parameters
+    ----------
+    data
+        The TOML file's bytes: ``[[team]]`` tables and an optional ``[bases]`` table.
+    bases
+        The area's bases (a team may name one of them).
+
+    Returns
+    -------
+    (list of dict, dict)
+        The teams in the saved form and the bases to keep (the area's and the file's).
+
+    Raises
+    ------
+    ValueError
+        With a plain message when the file is not a teams file the planner accepts.
+    """
+    import tomllib
+    from datetime import date
+
+    from planning.routes import teams_from_dict
+
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        msg = "The teams file is not readable TOML; save it as UTF-8 text like data/examples/hull-teams.toml."
+        raise ValueError(msg) from exc
+    merged = {str(k): list(v) for k, v in bases.items()}
+    merged.update({str(k): list(v) for k, v in (raw.get("bases") or {}).items()})
+    teams = []
+    for t in raw.get("team") or []:
+        t = dict(t) if isinstance(t, dict) else {}
+        if "base" in t and "base_name" not in t:  # a base given as [lon, lat]: name it
+            merged[f"{t.get('name', 'Team')} base"] = list(t.pop("base"))
+            t["base_name"] = f"{t.get('name', 'Team')} base"
+        teams.append({k: t[k] for k in (*TEAM_KEYS, "break_minutes") if k in t})
+    if not teams:
+        msg = "The teams file has no [[team]] table; see data/examples/hull-teams.toml."
+        raise ValueError(msg)
+    try:
+        teams_from_dict({"bases": merged, "team": teams}, date=date.today())
+    except (ValueError, TypeError, KeyError) as exc:
+        msg = f"The teams file cannot be used: {exc}"
+        raise ValueError(msg) from exc
+    return teams, merged
+
+
+def _teams_file(store: Store, area: Area, settings: Settings, *, actor: str) -> None:
+    """Load the saved teams (and their bases) from a teams file."""
+    up = st.file_uploader(
+        "Or load a teams file (TOML)",
+        type=["toml"],
+        key="teams_file",
+        help="The file `beatplan plan --teams` reads: [[team]] tables and optional [bases].",
+    )
+    if up is None or not st.button("Use this teams file", key="load_teams_file"):
+        return
+    try:
+        teams, bases = read_teams_file(up.getvalue(), dict(settings.bases))
+        if bases != {k: list(v) for k, v in settings.bases.items()}:
+            area = set_area_setting(store, area, "bases", bases, actor=actor)
+    except ValueError as exc:
+        st.error(md_text(f"Teams not saved. {exc}"))
+        return
+    save_setting(store, area, "teams", teams, actor=actor, what="Teams")
+
+
 def teams_editor(store: Store, area: Area, settings: Settings, *, actor: str) -> None:
     """Saved teams of the area (stored in the database; the Patrols page starts from them)."""
     st.subheader("Saved teams")
@@ -177,6 +250,7 @@ def teams_editor(store: Store, area: Area, settings: Settings, *, actor: str) ->
                 return
             teams.append(team)
         save_setting(store, area, "teams", teams, actor=actor, what="Teams")
+    _teams_file(store, area, settings, actor=actor)
 
 
 def categories_editor(store: Store, area: Area, settings: Settings, *, actor: str) -> None:

@@ -127,7 +127,10 @@ what = f"briefing {plan.date:%Y-%m-%d} ({'all teams' if who == ALL_TEAMS else 'o
 
 
 if not net_key[1]:
-    st.caption("No street network is saved, so the briefing has no map.")
+    st.caption(
+        "No street network is saved for this area: briefing maps show straight lines between "
+        "the stops, without streets."
+    )
 document_downloads(
     html,
     stem=stem,
