@@ -15,10 +15,12 @@ from planning.export import plan_to_geojson, plan_to_gpx, plan_to_json
 from planning.map_export import SKILL_WORDS
 from planning.patrol_explain import team_reasons, top_for_revisits
 from planning.routes import plan_patrols, teams_from_dict
+from planning.travel_straight import APPROXIMATE_NOTE
 from ui.auth import require
 from ui.escape import html_text, md_text
 from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
 from ui.state import (
+    current_area,
     current_hotspots,
     get_network,
     get_settings,
@@ -39,10 +41,11 @@ synthetic_banner()
 settings = get_settings()
 store = get_store()
 sel = sidebar_selection()
-network = get_network()
+area = current_area()
+network = get_network(sel.area_id)
+APPROXIMATE = APPROXIMATE_NOTE[:1].upper() + APPROXIMATE_NOTE[1:] + " (Area page)."
 if network is None:
-    st.info("Load a street network on the Area page first: routes follow real streets.")
-    st.stop()
+    st.info(APPROXIMATE)
 if sel.start is None or not sel.categories:
     st.info("No reports selected: import data, or choose categories in the sidebar.")
     st.stop()
@@ -57,13 +60,21 @@ def _teams_file(path: str) -> dict:
         return {}
 
 
-raw = _teams_file(str(TEAMS_FILE))
+# The area's saved teams and bases (Settings page); the demo's teams file only in the demo.
+raw = _teams_file(str(TEAMS_FILE)) if area is not None and area.synthetic else {}
+if area is not None and area.settings.get("teams"):
+    raw = {**raw, "team": area.settings["teams"]}
 bases: dict[str, list[float]] = {k: list(v) for k, v in settings.bases.items()}
-bases.update({str(k): list(v) for k, v in (raw.get("bases") or {}).items()})
+if area is None or "bases" not in area.settings:
+    bases.update({str(k): list(v) for k, v in (raw.get("bases") or {}).items()})
 if not bases:
-    w, s, e, n = network.segments.total_bounds
+    w, s, e, n = network.segments.total_bounds if network is not None else settings.area_bbox
     bases = {"Centre": [(w + e) / 2, (s + n) / 2]}
 
+if st.session_state.get("team_table_area") != sel.area_id:  # another area: its own teams
+    st.session_state.pop("team_table", None)
+    st.session_state.pop("plan", None)
+    st.session_state.team_table_area = sel.area_id
 if "team_table" not in st.session_state:
     rows = []
     for t in raw.get("team") or []:
@@ -72,7 +83,7 @@ if "team_table" not in st.session_state:
                 "name": t.get("name", ""),
                 "members": ", ".join(t.get("members", [])),
                 "skills": ", ".join(t.get("skills", [])),
-                "base": t.get("base_name") or next(iter(bases)),
+                "base": t.get("base_name") if t.get("base_name") in bases else next(iter(bases)),
                 "shift": t.get("shift", "18:00-22:00"),
                 "day": DAY_WORDS.get(int(t.get("day", 0)), "plan date"),
                 "mode": t.get("mode", "walk"),
@@ -165,7 +176,7 @@ if go:
         if hot is None or hot.empty:
             st.warning("No hotspots in the selection to patrol; widen the period or categories.")
             st.stop()
-        if mode != "network":
+        if mode != "network" and network is not None:
             st.warning(
                 "Routes need street-level hotspots; load a street network that covers "
                 "the reports on the Area page."
@@ -200,10 +211,14 @@ if go:
                 settings=settings,
             )
         body = plan_to_json(plan)
-        store.save_plan(plan_date.isoformat(), json.dumps(body), actor=user.email)
+        plan_id = store.save_plan(
+            plan_date.isoformat(), json.dumps(body), actor=user.email, area_id=sel.area_id
+        )
         st.session_state.plan = plan
         st.session_state.plan_json = body
         st.session_state.plan_hotspots = hot
+        st.session_state.plan_id = plan_id  # Briefings and Tracking open this saved plan
+        st.session_state.plan_hotspots_for = plan_id
     except ValueError as exc:
         st.error(md_text(f"Could not plan patrols. {exc}"))
 
@@ -215,15 +230,18 @@ if plan is not None:
     m1.metric("Risk covered", f"{plan.risk_covered_share:.0%}")
     m2.metric("Stops", sum(len(r.stops) for r in plan.routes))
     m3.metric("Hotspots not visited", len(plan.dropped))
+    if getattr(plan, "travel", "network") == "straight-line" or network is None:
+        st.caption(APPROXIMATE)
     for w in plan.warnings:
         st.warning(md_text(w))
-    w, s, e, n = network.segments.total_bounds
+    w, s, e, n = network.segments.total_bounds if network is not None else settings.area_bbox
     pts = [p for r in plan.routes for p in r.path]
     if pts:
         xs, ys = zip(*pts, strict=True)
         w, s, e, n = min(xs) - 0.003, min(ys) - 0.002, max(xs) + 0.003, max(ys) + 0.002
     m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
-    add_street_network(m, network.segments)
+    if network is not None:
+        add_street_network(m, network.segments)
     if hot is not None and len(hot):
         add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id"}, color="#888888", weight=2)
     colors = add_routes(m, plan.routes)
