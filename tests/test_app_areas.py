@@ -306,3 +306,64 @@ def test_settings_loads_saved_teams_from_a_teams_file(two_areas):
     ]
     assert alpha.settings["bases"]["Queens Gardens"] == [-0.3367, 53.7446]
     assert get_area(two_areas, "Beta").settings == {}
+
+
+def test_drawn_rectangle_typed_bases_and_boxes_are_read_or_refused_plainly():
+    from ui.area_forms import drawn_bbox, parse_bases, parse_bbox
+
+    ring = [[-0.43, 53.71], [-0.24, 53.71], [-0.24, 53.82], [-0.43, 53.82], [-0.43, 53.71]]
+    drawn = {
+        "last_active_drawing": {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+    }
+    assert drawn_bbox(drawn) == ALPHA_BOX
+    assert drawn_bbox({"last_active_drawing": None, "all_drawings": None}) is None
+    point = {"last_active_drawing": {"geometry": {"type": "Point", "coordinates": [0, 0]}}}
+    assert drawn_bbox(point) is None
+    assert parse_bases("A: -0.3, 53.7\n\nB station: -0.31, 53.71") == {
+        "A": [-0.3, 53.7],
+        "B station": [-0.31, 53.71],
+    }
+    for bad, words in (
+        ("A -0.3 53.7", "line 1"),
+        ("A: x, 53", "longitude"),
+        ("A: 1, 2\na: 1, 2", "another base"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            parse_bases(bad)
+    assert parse_bbox(" -0.43, 53.71 ,-0.24,53.82 ") == ALPHA_BOX
+    for bad in ("-0.24,53.71,-0.43,53.82", "1,2,3", "a,b,c,d", "nan,1,2,3"):
+        with pytest.raises(ValueError, match="four numbers"):
+            parse_bbox(bad)
+
+
+def test_first_run_setup_from_an_uploaded_boundary_file():
+    ring = [[-0.40, 53.72], [-0.25, 53.72], [-0.30, 53.80], [-0.40, 53.72]]
+    geojson = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            ],
+        }
+    ).encode()
+    at = _page("data")
+    at.text_input(key="setup_name").input("Hull beat")
+    at.radio(key="setup_how").set_value("Upload a boundary file")
+    _run(at)
+    at.button(key="setup_go").click()
+    _run(at)
+    assert any("Choose the boundary file first" in e.value for e in at.error), _texts(at)
+    at.get("file_uploader")[0].upload("beat.geojson", geojson, "application/geo+json")
+    _run(at)
+    at.button(key="setup_go").click()
+    _run(at)
+    area = get_area(Store(), "Hull beat")
+    assert area.boundary is not None and area.bbox == (-0.40, 53.72, -0.25, 53.80)
+    assert bool(area.contains([-0.38], [53.73])[0]) and not bool(area.contains([-0.26], [53.79])[0])
