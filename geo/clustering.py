@@ -78,15 +78,117 @@ def _group_members(
 
 
 # --------------------------------------------------------------------------------------
-# Point mode: DBSCAN clusters of reports
+# Point mode: DBSCAN clusters of reports, none wider than a patrol stop
 # --------------------------------------------------------------------------------------
 
 
-def _dbscan_labels(x: np.ndarray, y: np.ndarray, *, eps: float, min_samples: int) -> np.ndarray:
-    """scikit-learn DBSCAN cluster of each projected point (-1 for noise)."""
+#: Default largest distance from a point hotspot's centre to any of its reports (metres).
+MAX_RADIUS_M = 200.0
+
+
+def _dbscan_labels(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    eps: float,
+    min_samples: int,
+    max_radius_m: float | None = MAX_RADIUS_M,
+) -> np.ndarray:
+    """Density clusters of the projected points (-1 for noise), none wider than a patrol stop.
+
+    scikit-learn DBSCAN finds where reports are dense (``min_samples`` within ``eps``), but
+    it chains: police.uk puts reports on anonymous map points about 150 m apart, and in a
+    city centre those points link into one cluster that no 15-minute stop can cover. A
+    hotspot is a place one patrol stop can cover, so every cluster with a report farther
+    than ``max_radius_m`` from its centre is bisected (:func:`_split_wide`) until each part
+    fits; a part with fewer than ``min_samples`` reports is not dense enough and is noise.
+    The bound is about size, not about this or that city, which HDBSCAN does not give:
+    its clusters follow density alone, and on map points stacked at one spot they are
+    either one point or a whole district.
+
+    Parameters
+    ----------
+    x, y
+        Projected positions in metres.
+    eps, min_samples
+        The DBSCAN radius (metres) and minimum reports.
+    max_radius_m
+        The largest distance from a cluster's centre to its reports (``None``: no bound).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cluster of each point, 0..k-1, or -1 for noise.
+    """
     from sklearn.cluster import DBSCAN
 
-    return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(np.c_[x, y])
+    labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(np.c_[x, y])
+    if max_radius_m is None or not len(labels) or labels.max() < 0:
+        return labels
+    if not np.isfinite(max_radius_m) or max_radius_m <= 0:
+        msg = f"The point hotspot radius must be a positive number of metres, not {max_radius_m}."
+        raise ValueError(msg)
+    return _split_wide(x, y, labels, max_radius_m=float(max_radius_m), min_samples=min_samples)
+
+
+def _radii(x: np.ndarray, y: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The largest distance from each cluster's centre (mean) to one of its points."""
+    inside = labels >= 0
+    lab = labels[inside]
+    size = np.maximum(np.bincount(lab, minlength=n), 1)
+    cx = np.bincount(lab, weights=x[inside], minlength=n) / size
+    cy = np.bincount(lab, weights=y[inside], minlength=n) / size
+    dist = np.hypot(x[inside] - cx[lab], y[inside] - cy[lab])
+    radius = np.zeros(n)
+    np.maximum.at(radius, lab, dist)
+    return radius
+
+
+def _bisect(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Two-means split of points (0/1 each), on their distinct positions weighted by count."""
+    from sklearn.cluster import KMeans
+
+    spots, inverse, counts = np.unique(
+        np.c_[px, py], axis=0, return_inverse=True, return_counts=True
+    )
+    if len(spots) < 2:
+        return np.zeros(len(px), dtype=np.int64)
+    km = KMeans(n_clusters=2, n_init=4, random_state=0).fit(spots, sample_weight=counts)
+    return km.labels_.astype(np.int64)[inverse.ravel()]
+
+
+def _split_wide(
+    x: np.ndarray, y: np.ndarray, labels: np.ndarray, *, max_radius_m: float, min_samples: int
+) -> np.ndarray:
+    """Bisect every cluster wider than ``max_radius_m`` until each part fits; renumber 0..k-1.
+
+    Parts with fewer than ``min_samples`` points become noise (-1). The loop runs over the
+    few wide clusters and their halves, never over points.
+    """
+    out = labels.astype(np.int64).copy()
+    n = int(out.max()) + 1
+    wide = list(np.flatnonzero(_radii(x, y, out, n) > max_radius_m))
+    next_label = n
+    while wide:
+        k = int(wide.pop())
+        idx = np.flatnonzero(out == k)
+        half = _bisect(x[idx], y[idx])
+        if half.min() == half.max():  # one position: cannot be split further
+            continue
+        for part in (idx[half == 0], idx[half == 1]):
+            if len(part) < min_samples:
+                out[part] = -1
+                continue
+            out[part] = next_label
+            sub = np.zeros(len(x), dtype=np.int64) - 1
+            sub[part] = 0
+            if _radii(x, y, sub, 1)[0] > max_radius_m:
+                wide.append(next_label)
+            next_label += 1
+    kept = np.unique(out[out >= 0])
+    renumber = np.full(next_label, -1, dtype=np.int64)
+    renumber[kept] = np.arange(len(kept))
+    return np.where(out >= 0, renumber[np.clip(out, 0, None)], -1)
 
 
 def _rank_clusters(

@@ -454,7 +454,8 @@ def find_point_hotspots(
     chosen, lon, lat = _located_reports(reports, categories, sources, start, end)
     crs = CRS.from_user_input(metric_crs) if metric_crs is not None else metric_crs_for(lon, lat)
     x, y = _project(lon, lat, crs)
-    labels = _dbscan_labels(x, y, eps=eps, min_samples=min_pts)
+    radius = float(_opt(None, settings, "point_max_radius_m", 200))
+    labels = _dbscan_labels(x, y, eps=eps, min_samples=min_pts, max_radius_m=radius)
     n_clusters = int(labels.max()) + 1
     if n_clusters == 0:
         return _empty_hotspots()
