@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +368,17 @@ def test_first_run_setup_from_an_uploaded_boundary_file():
     area = get_area(Store(), "Hull beat")
     assert area.boundary is not None and area.bbox == (-0.40, 53.72, -0.25, 53.80)
     assert bool(area.contains([-0.38], [53.73])[0]) and not bool(area.contains([-0.26], [53.79])[0])
+
+
+def test_a_hostile_area_name_is_shown_as_text(settings):
+    from ui.escape import md_text
+
+    name = "Hull ![x](http://evil.example/p.png) <img src=x onerror=alert(1)> **bold**"
+    store = Store()
+    create_area(store, name, bbox=ALPHA_BOX)
+    at = _page("data")
+    shown = _texts(at, "caption", "subheader", "markdown")
+    assert md_text(f"Area: {name}") in shown and f"Import into {md_text(name)}" in shown
+    for raw in (r"(?<!\\)<img", r"(?<!\\)\]\(http", r"(?<!\\)\*\*bold"):  # only escaped
+        assert not re.search(raw, shown), raw
+    store.dispose()
