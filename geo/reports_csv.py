@@ -99,6 +99,10 @@ def csv_frame(
         notes.append(_SEPARATOR_NAMES[sep] + "-separated file.")
     _check_shape(text, sep, limits)
     bad = pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str)})
+    frame = _arrow_frame(data if encoding == "utf-8" else None, text, sep)
+    if frame is not None:
+        check_rows(len(frame), limits)
+        return frame, notes, bad
     try:
         frame = _fast_frame(text, sep)
     except pd.errors.EmptyDataError as exc:
@@ -118,6 +122,41 @@ def _check_shape(text: str, sep: str, limits: FileLimits) -> None:
     # Quoted cells may span lines, so only a count far past the limit is refused unparsed.
     if text.count("\n") > 2 * limits.max_rows + 1:
         check_rows(text.count("\n") - 1, limits)
+
+
+def _arrow_frame(data: bytes | None, text: str, sep: str) -> pd.DataFrame | None:
+    """Read a regular file with Arrow's multi-threaded parser, cells as Arrow-backed text.
+
+    Returns ``None`` for anything it does not read exactly as :func:`_fast_frame` would
+    (ragged or whitespace-only rows, repeated or blank header names, any parse error): the
+    caller then takes the pandas path, which keeps every rule of the file's reading.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    header = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=sep), [])
+    if not header or len(set(header)) != len(header) or any(not h for h in header):
+        return None
+    try:
+        raw = data if data is not None else text.encode("utf-8", errors="strict")
+        table = pacsv.read_csv(
+            pa.py_buffer(raw),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, newlines_in_values=b'"' in raw, ignore_empty_lines=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                column_types={h: pa.string() for h in header},
+            ),
+        )
+    except (pa.ArrowException, ValueError, csv.Error):
+        return None
+    if table.column_names != header or any(t != pa.string() for t in table.schema.types):
+        return None
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame["__row"] = np.arange(2, len(frame) + 2)
+    return frame
 
 
 def _fast_frame(text: str, sep: str) -> pd.DataFrame:

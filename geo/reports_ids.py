@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.core.util.hashing import combine_hash_arrays
 
 _HASH_KEYS = ("beatplan-report1", "beatplan-report2")
+_STR = "string[pyarrow]"
 
 
 def content_ids(content: pd.DataFrame, accepted: pd.Series) -> pd.Series:
@@ -55,8 +59,11 @@ def reference_ids(
     (rid, duplicates)
         The ids, and a mask of accepted rows repeating an earlier row's id in this file.
     """
-    has_ref = (ref.notna() & (ref != "")).to_numpy()
-    if has_ref.any():
+    has_ref = (ref.notna() & (ref != "")).to_numpy(dtype=bool)
+    if has_ref.all():
+        parts = pd.DataFrame({"kind": "r", "source": source, "ref": ref})
+        rid = pd.Series(_hex128(*_row_hashes(parts)), index=rid.index)
+    elif has_ref.any():
         by_ref = _hex128(*_row_hashes(pd.DataFrame({"kind": "r", "source": source, "ref": ref})))
         rid = rid.where(~has_ref, pd.Series(by_ref, index=rid.index))
     return rid, accepted & rid.duplicated(keep="first")
@@ -79,19 +86,47 @@ def micro_degrees(values: pd.Series) -> np.ndarray:
 
 
 def _row_hashes(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each row (pandas' SipHash, fixed keys)."""
-    parts = parts.copy()
+    """Two independent 64-bit hashes of each row (pandas' SipHash, fixed keys).
+
+    The values of ``pandas.util.hash_pandas_object(parts, index=False, hash_key=k)`` with
+    text missing as ``""``, computed with each text column dictionary-encoded once (its
+    distinct values hashed per key) and each numeric column hashed once (numbers do not
+    depend on the key): stored ids never change with the way they are computed.
+    """
+    if parts.empty:
+        return np.zeros(len(parts), dtype=np.uint64), np.zeros(len(parts), dtype=np.uint64)
+    per_key: dict[str, list[np.ndarray]] = {k: [] for k in _HASH_KEYS}
     for col in parts.columns:
-        if not pd.api.types.is_numeric_dtype(parts[col]):
-            parts[col] = parts[col].astype("string[pyarrow]").fillna("").astype(str)
+        values = parts[col]
+        if pd.api.types.is_numeric_dtype(values):
+            hashed = pd.util.hash_array(values.to_numpy())
+            for k in _HASH_KEYS:
+                per_key[k].append(hashed)
+            continue
+        text = pa.chunked_array([pa.array(values.astype(_STR).fillna(""), type=pa.string())])
+        encoded = pc.dictionary_encode(text).combine_chunks()
+        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+        codes = encoded.indices.to_numpy()
+        for k in _HASH_KEYS:
+            if len(distinct):
+                hashed = pd.util.hash_array(distinct, hash_key=k, categorize=False)
+                per_key[k].append(hashed.take(codes))
+            else:
+                per_key[k].append(np.zeros(len(codes), dtype=np.uint64))
+    width = len(parts.columns)
     return tuple(  # type: ignore[return-value]
-        pd.util.hash_pandas_object(parts, index=False, hash_key=k).to_numpy() for k in _HASH_KEYS
+        combine_hash_arrays(iter(per_key[k]), width, len(parts)) for k in _HASH_KEYS
     )
 
 
-def _hex128(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
-    """Render two uint64 arrays as one 32-character hex string per row, vectorised."""
+def _hex128(h1: np.ndarray, h2: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Render two uint64 arrays as one 32-character hex string per row, as Arrow-backed text."""
     both = np.empty((len(h1), 2), dtype=">u8")
     both[:, 0] = h1
     both[:, 1] = h2
-    return np.frombuffer(both.tobytes().hex().encode("ascii"), dtype="S32").astype("U32")
+    data = both.tobytes().hex().encode("ascii")
+    offsets = np.arange(0, 32 * (len(h1) + 1), 32, dtype=np.int64)
+    arr = pa.Array.from_buffers(
+        pa.large_string(), len(h1), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return pd.array(arr.cast(pa.string()), dtype=_STR)

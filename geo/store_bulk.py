@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from geo.store_tables import REPORT_FIELDS, reports, store_state
@@ -26,6 +28,7 @@ CHUNK_ROWS = 100_000  # rows converted to Python values (or fetched) at a time
 BULK_MIN_ROWS = 20_000  # into an empty table from this size, secondary indexes are built after
 _STRING_FIELDS = ("report_id", "category", "source", "location_hint", "lsoa_code", "batch_id")
 _DATA_VERSION = "data_version"
+_SORT_THREADS = 2  # helper threads for SQLite's index sorts after a bulk load
 
 
 def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
@@ -62,26 +65,27 @@ def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
 
 def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
     """The report columns of ``part`` as lists of plain Python values, in REPORT_FIELDS order."""
+    n = len(part)
     if sqlite:  # SQLAlchemy's SQLite text for DateTime, and 0/1 for Boolean
         occurred: list[Any] = _sqlite_datetimes(part["occurred_at"]).tolist()
         known: list[Any] = part["time_known"].astype(bool).astype(int).tolist()
     else:
         occurred = pd.to_datetime(part["occurred_at"]).dt.to_pydatetime().tolist()
         known = part["time_known"].astype(bool).tolist()
-    seg = part["segment_id"].astype("Int64").to_numpy(dtype=object, na_value=None)
+    seg = part["segment_id"].astype("Int64")
     return [
-        part["report_id"].astype(str).tolist(),
+        part["report_id"].astype("string").to_numpy(dtype=object).tolist(),
         occurred,
         known,
-        part["category"].astype(str).tolist(),
-        part["source"].astype(str).tolist(),
+        _texts(part["category"]),
+        _texts(part["source"]),
         part["lon"].to_numpy(dtype="float64").tolist(),
         part["lat"].to_numpy(dtype="float64").tolist(),
-        seg.tolist(),
-        _nullable_strings(part["location_hint"]),
-        _nullable_strings(part["lsoa_code"]),
-        part["batch_id"].astype(str).tolist(),
-        _nullable_strings(part["area_id"]) if "area_id" in part else [None] * len(part),
+        [None] * n if seg.isna().all() else seg.to_numpy(dtype=object, na_value=None).tolist(),
+        _texts(part["location_hint"]),
+        _texts(part["lsoa_code"]),
+        _texts(part["batch_id"]),
+        _texts(part["area_id"]) if "area_id" in part else [None] * n,
     ]
 
 
@@ -90,6 +94,26 @@ def _rows(frame: pd.DataFrame, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
     for start in range(0, len(frame), CHUNK_ROWS):
         part = frame.iloc[start : start + CHUNK_ROWS]
         yield from zip(*_python_columns(part, sqlite=sqlite), strict=True)
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    """A text column as Python strings (``None`` where missing), each distinct value made once.
+
+    Report text columns hold few distinct values (categories, sources, street names, the
+    batch), so the values are dictionary-encoded in Arrow and repeated by reference.
+    """
+    if series.empty:
+        return []
+    arr = pa.chunked_array([pa.array(series.astype("string[pyarrow]"), type=pa.string())])
+    encoded = pc.dictionary_encode(arr).combine_chunks()
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    if len(distinct) * 4 > len(arr):
+        return series.astype("string").to_numpy(dtype=object, na_value=None).tolist()
+    lookup = np.empty(len(distinct) + 1, dtype=object)
+    lookup[:-1] = distinct
+    lookup[-1] = None
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy()
+    return lookup[codes].tolist()
 
 
 def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
@@ -116,8 +140,12 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
         f"INSERT OR IGNORE INTO reports ({cols}) VALUES ({marks})", _rows(frame, sqlite=True)
     )
     inserted = raw.total_changes - before
-    for sql in rebuild:
-        raw.execute(sql)
+    if rebuild:  # let SQLite sort each index with helper threads
+        threads = raw.execute("PRAGMA threads").fetchone()[0]
+        raw.execute(f"PRAGMA threads = {max(int(threads), _SORT_THREADS)}")
+        for sql in rebuild:
+            raw.execute(sql)
+        raw.execute(f"PRAGMA threads = {int(threads)}")
     return inserted
 
 
@@ -362,8 +390,39 @@ def _nullable_strings(series: pd.Series) -> list[str | None]:
 
 
 def _sqlite_datetimes(series: pd.Series) -> np.ndarray:
-    """Format timestamps as SQLAlchemy's SQLite text (``YYYY-MM-DD HH:MM:SS.000000``)."""
-    text = np.datetime_as_string(series.to_numpy(dtype="datetime64[s]"), unit="s").astype("S19")
-    chars = text.view("S1").reshape(-1, 19)
-    chars[:, 10] = b" "
-    return np.char.add(text.astype("U19"), ".000000").astype(object)
+    """Format timestamps as SQLAlchemy's SQLite text (``YYYY-MM-DD HH:MM:SS.000000``).
+
+    Whole seconds (as stored since the first import), years 0-9999, written digit by digit
+    with integer arithmetic on the civil date (H. Hinnant's days-to-civil algorithm).
+    """
+    secs = series.to_numpy(dtype="datetime64[s]").view("int64")
+    days, sod = np.divmod(secs, 86_400)
+    z = days + 719_468
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    if len(year) and (year.min() < 0 or year.max() > 9999):  # outside what digits can write
+        text = np.datetime_as_string(series.to_numpy(dtype="datetime64[s]"), unit="s")
+        return np.char.add(np.char.replace(text, "T", " "), ".000000").astype(object)
+    buf = np.empty((len(secs), 26), dtype=np.uint8)
+    buf[:] = np.frombuffer(b"0000-00-00 00:00:00.000000", dtype=np.uint8)
+    for col, value, width in (
+        (0, year, 4),
+        (5, month, 2),
+        (8, day, 2),
+        (11, sod // 3600, 2),
+        (14, sod // 60 % 60, 2),
+        (17, sod % 60, 2),
+    ):
+        for k in range(width):
+            buf[:, col + width - 1 - k] += (value // 10**k % 10).astype(np.uint8)
+    offsets = np.arange(0, 26 * (len(secs) + 1), 26, dtype=np.int64)
+    arr = pa.Array.from_buffers(
+        pa.large_string(), len(secs), [None, pa.py_buffer(offsets), pa.py_buffer(buf.tobytes())]
+    )
+    return arr.to_numpy(zero_copy_only=False)

@@ -427,3 +427,71 @@ def test_impossible_british_dates_are_rejected_not_rolled_over():
         pd.Timestamp("2024-02-28"),
         pd.Timestamp("2024-02-29 23:59"),
     ]
+
+
+# ----------------------------------------------------------------------------- fast paths
+
+
+def test_arrow_csv_reading_equals_the_pandas_reader():
+    """Arrow's parser gives the same cells, names and row numbers as pandas' C parser."""
+    from geo.reports_csv import _arrow_frame, _fast_frame
+
+    text = (
+        'Date,Type,"Lat",Lon,Notes\n'
+        '05/01/2024,"Needles, sharps",53.744, -0.356 ,"two\nlines"\n'
+        "\n"
+        '06/01/2024,ASB,53.745,-0.357,"say ""hi"""\n'
+        "07/01/2024,,NaN,NA,\r\n"
+    )
+    fast = _arrow_frame(text.encode(), text, ",")
+    assert fast is not None
+    slow = _fast_frame(text, ",")
+    assert list(fast.columns) == list(slow.columns)
+    for col in slow.columns:
+        assert fast[col].tolist() == slow[col].tolist(), col
+    assert fast["Notes"].dtype == "string"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n   \n3,4\n",  # a blank line of spaces: pandas skips it
+        "a,a\n1,2\n",  # repeated header: pandas renames the second
+        "a,\n1,2\n",  # blank header name
+        "a,b\n1\n",  # short row: pandas pads it
+        "a,b\n1,2,\n",  # long row: rejected by line
+    ],
+)
+def test_irregular_files_leave_the_arrow_reader_for_pandas(text):
+    from geo.reports_csv import _arrow_frame
+
+    assert _arrow_frame(text.encode(), text, ",") is None
+
+
+def test_report_id_hashes_equal_pandas_hash_of_the_rows():
+    """The per-column hashing gives pandas' row hashes exactly, so stored ids never change."""
+    from geo.reports_ids import _HASH_KEYS, _row_hashes
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    words = np.array(["", "a", "é", "Anlaby Road", "x\x00y", "🚀"], dtype=object)
+    parts = pd.DataFrame(
+        {
+            "kind": "c",
+            "t": rng.integers(-(10**15), 10**15, n),
+            "cat": pd.Series(words[rng.integers(0, 6, n)], dtype="string[pyarrow]"),
+            "hint": pd.Series(words[rng.integers(0, 6, n)], dtype="string").mask(
+                rng.random(n) < 0.3
+            ),
+            "lon": rng.integers(-(10**9), 10**9, n),
+            "ref": np.char.add("R", rng.integers(0, 10**6, n).astype(str)),
+            "k": rng.integers(0, 2**63, n).astype("uint64"),
+        }
+    )
+    plain = parts.copy()
+    for col in ("kind", "cat", "hint", "ref"):
+        plain[col] = plain[col].astype("string[pyarrow]").fillna("").astype(object)
+    got = _row_hashes(parts)
+    for key, hashed in zip(_HASH_KEYS, got, strict=True):
+        want = pd.util.hash_pandas_object(plain, index=False, hash_key=key).to_numpy()
+        assert (hashed == want).all()

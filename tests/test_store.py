@@ -366,3 +366,38 @@ def test_data_version_changes_with_the_reports_only(store):
     assert store.data_version() == v1 + 1
     store.purge(older_than_months=1, now=datetime(2030, 1, 1))
     assert store.data_version() == v1 + 2
+
+
+def test_sqlite_datetime_text_equals_the_stored_format_over_the_calendar():
+    """The digit-by-digit date text equals numpy's for leap days, 1900, 2000, BC-free years."""
+    import numpy as np
+
+    from geo.store_bulk import _sqlite_datetimes
+
+    rng = np.random.default_rng(3)
+    edges = ["1900-02-28T23:59:59", "1900-03-01", "2000-02-29T12:00:00", "1970-01-01", "0001-01-01"]
+    secs = np.concatenate(
+        [
+            np.array(edges, dtype="datetime64[s]").view("int64"),
+            rng.integers(-62_135_596_800, 253_402_300_799, 20_000),
+            np.array(["2024-03-31T00:59:59", "9999-12-31T23:59:59"], dtype="datetime64[s]").view(
+                "int64"
+            ),
+        ]
+    )
+    stamps = pd.Series(secs.astype("datetime64[s]"))
+    want = [
+        t.replace("T", " ") + ".000000"
+        for t in np.datetime_as_string(stamps.to_numpy(dtype="datetime64[s]"), unit="s")
+    ]
+    assert _sqlite_datetimes(stamps).tolist() == want
+
+
+def test_text_columns_become_python_strings_with_none_for_missing():
+    from geo.store_bulk import _texts
+
+    few = pd.Series(["asb", None, "drugs", "asb", "é 🚀"] * 40, dtype="string[pyarrow]")
+    assert _texts(few) == ["asb", None, "drugs", "asb", "é 🚀"] * 40
+    many = pd.Series([f"r{i}" for i in range(50)] + [None], dtype="string")
+    assert _texts(many) == [f"r{i}" for i in range(50)] + [None]
+    assert _texts(pd.Series([], dtype="string[pyarrow]")) == []
