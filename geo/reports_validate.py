@@ -365,6 +365,13 @@ def _report_ids(
     accepted: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
     """Report identity: (source, reference) when the file gives one, else content + ordinal."""
+    by_ref = "reference" in fields and fmt != "police.uk"
+    ref = frame[fields["reference"]].astype(_STR).str.strip() if by_ref else None
+    if ref is not None and len(ref) and bool((ref.notna() & (ref != "")).all()):
+        # Every row has a reference: no id by content is needed.
+        rid = pd.Series("", index=frame.index, dtype=_STR)
+        rid, dup_in_file = reference_ids(rid, accepted, values.source, ref)
+        return rid.astype(_STR), dup_in_file
     content = pd.DataFrame(
         {
             "kind": "c",
@@ -387,8 +394,7 @@ def _report_ids(
     content.loc[~accepted, ["lon", "lat"]] = 0
     rid = content_ids(content, accepted)
     dup_in_file = pd.Series(False, index=frame.index)
-    if "reference" in fields and fmt != "police.uk":
-        ref = frame[fields["reference"]].astype(_STR).str.strip()
+    if ref is not None:
         rid, dup_in_file = reference_ids(rid, accepted, values.source, ref)
     return rid.astype(_STR), dup_in_file
 

@@ -19,6 +19,7 @@ __all__ = [
     "CHUNK_ROWS",
     "bump_data_version",
     "insert_reports",
+    "key_order",
     "read_data_version",
     "read_reports",
     "update_segments",
@@ -54,13 +55,14 @@ def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
     """
     if frame.empty:
         return 0
-    frame = frame.sort_values("report_id", kind="stable", ignore_index=True)
+    frame = frame.reset_index(drop=True)
+    order = key_order(frame["report_id"])
     name = conn.dialect.name
     if name == "sqlite":
-        return _insert_sqlite(conn, frame)
+        return _insert_sqlite(conn, frame, order)
     if name == "postgresql":
-        return _insert_postgresql(conn, frame)
-    return _insert_generic(conn, frame)
+        return _insert_postgresql(conn, frame, order)
+    return _insert_generic(conn, frame, order)
 
 
 def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
@@ -89,11 +91,44 @@ def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
     ]
 
 
-def _rows(frame: pd.DataFrame, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
-    """Yield the rows of ``frame`` as tuples, converting one chunk at a time (bounded memory)."""
+def _rows(frame: pd.DataFrame, order: np.ndarray, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of ``frame`` as tuples in ``order``, one chunk at a time (bounded memory)."""
     for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.iloc[start : start + CHUNK_ROWS]
+        part = frame.take(order[start : start + CHUNK_ROWS])
         yield from zip(*_python_columns(part, sqlite=sqlite), strict=True)
+
+
+def key_order(report_ids: pd.Series) -> np.ndarray:
+    """The stable order of ``report_ids`` as text (ties keep their order in the frame).
+
+    Ids written by :mod:`geo.reports_ids` (32 lower-case hex digits) are sorted as two
+    unsigned 64-bit numbers, which is the same order and several times faster.
+
+    Parameters
+    ----------
+    report_ids
+        The keys.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Positions, first key first.
+    """
+    arr = pa.chunked_array([pa.array(report_ids.astype("string[pyarrow]"), type=pa.string())])
+    arr = arr.combine_chunks()
+    n = len(arr)
+    if n and arr.null_count == 0:
+        offsets = np.frombuffer(
+            arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset
+        )
+        if offsets[-1] - offsets[0] == 32 * n and (np.diff(offsets) == 32).all():
+            chars = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+            if (((chars >= 48) & (chars <= 57)) | ((chars >= 97) & (chars <= 102))).all():
+                digits = chars.reshape(n, 32)
+                hi = np.frombuffer(bytes.fromhex(digits[:, :16].tobytes().decode()), dtype=">u8")
+                lo = np.frombuffer(bytes.fromhex(digits[:, 16:].tobytes().decode()), dtype=">u8")
+                return np.lexsort((lo, hi)).astype(np.int64)
+    return pc.sort_indices(arr).to_numpy().astype(np.int64)
 
 
 def _texts(series: pd.Series) -> list[str | None]:
@@ -116,7 +151,7 @@ def _texts(series: pd.Series) -> list[str | None]:
     return lookup[codes].tolist()
 
 
-def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
+def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
     """Insert through the DB-API cursor; returns the number of rows inserted."""
     raw = conn.connection.driver_connection
     if not raw.in_transaction:  # take the write lock now: the emptiness check below holds
@@ -137,7 +172,7 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
     cols = ", ".join(REPORT_FIELDS)
     marks = ", ".join("?" * len(REPORT_FIELDS))
     raw.executemany(
-        f"INSERT OR IGNORE INTO reports ({cols}) VALUES ({marks})", _rows(frame, sqlite=True)
+        f"INSERT OR IGNORE INTO reports ({cols}) VALUES ({marks})", _rows(frame, order, sqlite=True)
     )
     inserted = raw.total_changes - before
     if rebuild:  # let SQLite sort each index with helper threads
@@ -149,7 +184,7 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame) -> int:
     return inserted
 
 
-def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame) -> int:
+def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
     """``COPY`` into a temporary table, then insert the new keys; returns the number inserted."""
     raw = conn.connection.driver_connection
     cols = ", ".join(REPORT_FIELDS)
@@ -160,7 +195,7 @@ def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame) -> int:
             "(LIKE reports INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         with cur.copy(f"COPY beatplan_reports_in ({cols}) FROM STDIN") as copy:
-            for row in _rows(frame, sqlite=False):
+            for row in _rows(frame, order, sqlite=False):
                 copy.write_row(row)
         # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit,
         # then skips it; the row count is what this statement inserted.
@@ -173,12 +208,12 @@ def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame) -> int:
     return inserted
 
 
-def _insert_generic(conn: sa.Connection, frame: pd.DataFrame) -> int:
+def _insert_generic(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
     """Any other database: skip stored keys, insert the rest with SQLAlchemy Core."""
     existing = set(conn.execute(sa.select(reports.c.report_id)).scalars())
     seen: set[str] = set()
     fresh = []
-    for row in _rows(frame, sqlite=False):
+    for row in _rows(frame, order, sqlite=False):
         if row[0] not in existing and row[0] not in seen:
             seen.add(row[0])
             fresh.append(dict(zip(REPORT_FIELDS, row, strict=True)))
