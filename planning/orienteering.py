@@ -43,6 +43,10 @@ class OrienteeringInstance:
     min_gaps
         ``(i, j, gap)``: when both ``i`` and ``j`` are visited, ``j`` starts at least ``gap``
         after ``i`` starts.
+    balance
+        Prefer, among plans of equal score, those in which more vehicles make a stop (one
+        idle vehicle costs more than any difference in travel): no team idles while another
+        has a stop it could hand over.
     scale
         Model units per instance unit; travel and service are rounded up and windows inwards,
         so a route feasible in the model is feasible in the instance's units.
@@ -63,6 +67,7 @@ class OrienteeringInstance:
     max_stops: Sequence[int | None] | None = None
     breaks: Sequence[tuple[float, float, float] | None] | None = None
     min_gaps: Sequence[tuple[int, int, float]] = ()
+    balance: bool = False
     scale: float = 1.0
     score_scale: float = 1.0
 

@@ -56,6 +56,7 @@ class OrienteeringModel:
     scale: float
     cand: list[tuple[int, int, int, int, float, list[int]]] = field(default_factory=list)
     breaks_int: list[tuple[int, int, int] | None] = field(default_factory=list)
+    idle_cost: int = 0
 
 
 def _node_order(
@@ -181,9 +182,13 @@ def build_model(inst: OrienteeringInstance, order: Sequence[int] | None) -> Orie
 def _penalties(
     inst: OrienteeringInstance, vwin: list[tuple[int, int]]
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Integer scores, mandatory flags, the mandatory drop penalty and the travel bound."""
-    # Penalties: score x (bound on total travel + 1) makes the objective lexicographic.
+    """Integer scores, mandatory flags, the mandatory drop penalty and one score unit's cost."""
+    # Penalties: score x (bound on total travel + 1) makes the objective lexicographic; with
+    # ``balance`` an idle vehicle costs that bound, and a score unit (m + 1) times it, so the
+    # order is: score, then vehicles with a stop, then travel.
     total_span = sum(max(b - a, 0) for a, b in vwin) + 1
+    if inst.balance:
+        total_span *= inst.n_vehicles + 1
     score_int = np.maximum(
         np.round(np.asarray(inst.scores, dtype=np.float64) * inst.score_scale), 0
     ).astype(np.int64)
@@ -200,6 +205,8 @@ def _penalties(
 def _add_visits(inst: OrienteeringInstance, model: OrienteeringModel) -> None:
     """Make every visit optional with its drop penalty, allowed vehicles and time windows."""
     score_int, mandatory, must_penalty, total_span = _penalties(inst, model.vwin)
+    if inst.balance and inst.n_vehicles > 1:
+        model.idle_cost = total_span // (inst.n_vehicles + 1)
     windows = inst.windows
     allowed = inst.allowed
     routing, m = model.routing, inst.n_vehicles
@@ -285,6 +292,15 @@ def _add_vehicle_constraints(inst: OrienteeringInstance, model: OrienteeringMode
             tdim.CumulVar(jj) + slack * (2 - routing.ActiveVar(ii) - routing.ActiveVar(jj))
             >= tdim.CumulVar(ii) + int(scale_up(gap, s))
         )
+
+    if model.idle_cost > 0:  # balance: each vehicle's first stop is worth more than travel
+        ones = [0 if loc in model.depots else 1 for loc in model.loc_of_node]
+        count = routing.RegisterUnaryTransitVector(ones)
+        routing.AddDimension(count, 0, len(model.visits), True, "visited")
+        visited = routing.GetDimensionOrDie("visited")
+        for v in range(m):
+            visited.SetCumulVarSoftLowerBound(routing.End(v), 1, model.idle_cost)
+            routing.SetVehicleUsedWhenEmpty(True, v)  # else an idle team costs nothing
 
     for v in range(m):
         routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.Start(v)))

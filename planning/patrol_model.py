@@ -365,6 +365,7 @@ def build_instance(
         max_stops=caps if any(c is not None for c in caps) else None,
         breaks=breaks if any(b is not None for b in breaks) else None,
         min_gaps=min_gaps,
+        balance=True,  # no team idles while another has a stop it could take (issue 12)
         scale=PATROL_TIME_SCALE,
         score_scale=RISK_RESOLUTION,
     )
