@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from datetime import date as Date
 
 import pandas as pd
 import sqlalchemy as sa
 
+from geo.hotspot_ids import is_hotspot_id
 from geo.store import Store, current_user, metadata
 from geo.store_areas import resolve_area_id
 
@@ -111,6 +112,7 @@ def log_patrol(
     minutes: float,
     actor: str | None = None,
     area_id: str | None = None,
+    hotspot_ids: Iterable[str] | None = None,
 ) -> int:
     """Record a patrol by hand (teams without GPS), in an area (default: the current one).
 
@@ -119,9 +121,14 @@ def log_patrol(
     store
         The store.
     team, date, hotspot_id, minutes
-        What was done.
+        What was done; the hotspot is a hotspot id (``H-`` and six letters or digits).
     actor
         Who recorded it.
+    area_id
+        The area.
+    hotspot_ids
+        The area's hotspots: an id not among them is refused (the Tracking page passes the
+        hotspots it offers).
 
     Returns
     -------
@@ -131,13 +138,22 @@ def log_patrol(
     Raises
     ------
     ValueError
-        For a blank team or hotspot, or minutes outside 1..720.
+        For a blank team or hotspot, a hotspot that is not one of the area's, or minutes
+        outside 1..720.
     """
     if not str(team).strip() or not str(hotspot_id).strip():
         msg = "Give the team and the hotspot for the patrol."
         raise ValueError(msg)
     if not 0 < float(minutes) <= 720:
         msg = "Minutes must be between 1 and 720."
+        raise ValueError(msg)
+    hotspot_id = str(hotspot_id).strip()
+    known = None if hotspot_ids is None else {str(h) for h in hotspot_ids}
+    if not is_hotspot_id(hotspot_id) or (known is not None and hotspot_id not in known):
+        msg = (
+            "That is not a hotspot of this area: pick one of the area's hotspots "
+            "(ids look like H-4KX2Q7, as on the Hotspots page)."
+        )
         raise ValueError(msg)
     frame = pd.DataFrame(
         {"date": [pd.Timestamp(date)], "hotspot_id": [hotspot_id], "minutes": [float(minutes)]}

@@ -124,8 +124,8 @@ def test_community_page_counts_delivered_patrols_from_the_log():
 
     _seed()
     store = Store()
-    log_patrol(store, team="Foot patrol", date=date(2025, 2, 3), hotspot_id="H01", minutes=15)
-    log_patrol(store, team="Foot patrol", date=date(2025, 2, 4), hotspot_id="H01", minutes=20)
+    log_patrol(store, team="Foot patrol", date=date(2025, 2, 3), hotspot_id="H-0000Z1", minutes=15)
+    log_patrol(store, team="Foot patrol", date=date(2025, 2, 4), hotspot_id="H-0000Z1", minutes=20)
     at = _run(COMMUNITY)
     html = at.get("iframe")[0].proto.srcdoc
     assert "Visits delivered" in html

@@ -32,14 +32,14 @@ def test_tracking_page_without_a_plan_says_so() -> None:
     assert not at.exception, at.exception
     assert any("No patrol plan yet" in i.value for i in at.info)
     assert not at.error
-    # Manual entry still works without a plan.
+    # Hand entry offers only the area's hotspots: without a plan there is none to pick.
+    hotspot = next(s for s in at.selectbox if s.label == "Hotspot")
+    assert hotspot.options == []
     at.text_input[0].set_value("Outreach van")
-    at.text_input[1].set_value("H01")
     at.button[0].click()
     at.run()
     assert not at.exception, at.exception
-    assert any("Patrol recorded" in s.value for s in at.success), _texts(at)
-    assert len(at.dataframe) == 1  # the stored log
+    assert not at.success and any("hotspot" in e.value for e in at.error), _texts(at)
 
 
 def test_tracking_page_with_demo_track_shows_dosage_table() -> None:

@@ -196,3 +196,20 @@ def test_a_next_day_team_carries_its_shift_date_in_the_route_and_the_plan_json()
     assert body["date"] == "2025-03-07"
     back = plan_from_json(json.loads(json.dumps(body)))
     assert back.routes[1].shift_date.isoformat() == "2025-03-08"
+
+
+def test_hand_entry_takes_only_a_hotspot_of_the_area(store):
+    from planning.tracking_store import log_patrol, patrol_log
+
+    area = create_area(store, "Alpha", bbox=BOX_A).area_id
+    ids = ["H-4KX2Q7", "H-0DAQR0"]
+    kw = {"team": "Team A", "date": "2025-03-07", "minutes": 15, "area_id": area}
+    for bad in ("banana", "H01", "<b>H-4KX2Q7</b>", "H-4KX2Q7; DROP"):
+        with pytest.raises(ValueError, match="not a hotspot of this area") as err:
+            log_patrol(store, hotspot_id=bad, **kw)
+        assert bad not in str(err.value)  # the typed text is never echoed
+    with pytest.raises(ValueError, match="not a hotspot of this area"):
+        log_patrol(store, hotspot_id="H-ZZZZZZ", hotspot_ids=ids, **kw)  # another place's id
+    assert log_patrol(store, hotspot_id="H-0DAQR0", hotspot_ids=ids, **kw) == 1
+    assert log_patrol(store, hotspot_id=" H-4KX2Q7 ", **kw) == 1
+    assert patrol_log(store, area_id=area)["hotspot_id"].tolist() == ["H-0DAQR0", "H-4KX2Q7"]

@@ -499,10 +499,20 @@ def _patrols(store: Store) -> pd.DataFrame:
 
 
 def _record_by_hand(at: AppTest, *, team: str | None) -> AppTest:
+    import json
+
+    from planning.export import plan_to_json
+    from tests.test_briefing import make_plan, named_network
+
+    body = plan_to_json(make_plan(named_network()[0]))  # hand entry offers the plan's hotspots
+    for stop in (s for t in body["teams"] for s in t["stops"]):
+        stop["hotspot_id"] = f"H-0000{stop['hotspot_id'][-2:]}"
+    store = Store()
+    store.save_plan(body["date"], json.dumps(body))
+    store.dispose()
     at.switch_page("views/tracking.py").run()
     if team is not None:
         at.text_input[0].set_value(team)
-    at.text_input[1].set_value("H01")
     next(b for b in at.button if b.label == "Save patrol").click()
     at.run()
     assert not at.exception, at.exception

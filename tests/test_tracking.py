@@ -341,9 +341,9 @@ def test_store_holds_visits_never_track_points(store: Store, walk_gpx: str, tmp_
     visits = hotspot_visits(clean_track(fixes), hotspots())
     n = save_visits(store, visits, team=TEAM, source_file="walk.gpx")
     assert n == 2
-    log_patrol(store, team="Outreach van", date="2025-06-11", hotspot_id="H03", minutes=20)
+    log_patrol(store, team="Outreach van", date="2025-06-11", hotspot_id="H-0000Z3", minutes=20)
     log = patrol_log(store)
-    assert log["hotspot_id"].tolist() == ["H01", "H02", "H03"]
+    assert log["hotspot_id"].tolist() == ["H01", "H02", "H-0000Z3"]
     assert log["source_file"].tolist() == ["walk.gpx", "walk.gpx", "manual entry"]
     assert log["date"].iloc[-1] == pd.Timestamp("2025-06-11")
     assert not {"lon", "lat", "geometry", "time"} & set(log.columns)

@@ -230,13 +230,12 @@ with st.form("manual_log", clear_on_submit=True):
     m_date = f2.date_input(
         "Date", value=plan.date if plan is not None else date.today(), format="DD/MM/YYYY"
     )
-    if hot is not None and len(hot):
-        options = dict(zip(hot["hotspot_id"].astype(str), hot["label"].astype(str), strict=True))
-        m_hot = f3.selectbox(
-            "Hotspot", list(options), format_func=lambda h: f"{h}: {options.get(h, '')}"
-        )
-    else:
-        m_hot = f3.text_input("Hotspot id", help="As shown on the Hotspots page, e.g. H01")
+    has_hot = hot is not None and len(hot)  # only the area's hotspots are offered
+    hot_ids = hot["hotspot_id"].astype(str) if has_hot else pd.Series([], dtype=str)
+    options = dict(zip(hot_ids, hot["label"].astype(str) if has_hot else [], strict=True))
+    m_hot = f3.selectbox(
+        "Hotspot", list(options), format_func=lambda h: f"{h}: {options.get(h, '')}"
+    )
     m_min = f4.number_input("Minutes", min_value=1, max_value=720, value=15, step=5)
     if st.form_submit_button("Save patrol"):
         try:
@@ -244,9 +243,10 @@ with st.form("manual_log", clear_on_submit=True):
                 store,
                 team=patrol_team(user, m_team),
                 date=m_date,
-                hotspot_id=m_hot,
+                hotspot_id=m_hot or "",
                 minutes=m_min,
                 actor=user.email,
+                hotspot_ids=list(options),
             )
             st.success("Patrol recorded.")
         except ValueError as exc:
