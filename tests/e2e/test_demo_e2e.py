@@ -39,7 +39,10 @@ def test_first_start_demo_hotspots_and_patrols(
     assert badges.count() >= 3  # numbered stops of the teams
     save_screenshot(page, "demo_patrols")
     for team in ("Foot patrol", "Outreach patrol", "Sharps sweep"):
-        heading = page.locator('[data-testid="stMarkdownContainer"]', has_text=team)
+        # team headings with their route colour are drawn with st.html
+        heading = page.locator(
+            '[data-testid="stMarkdownContainer"], [data-testid="stHtml"]', has_text=team
+        )
         assert heading.count() >= 1, team
 
     # Tracking: a synthetic walk along the first team's route, matched to the plan.
@@ -53,7 +56,7 @@ def test_first_start_demo_hotspots_and_patrols(
     page.get_by_role("button", name="Save these visits to the patrol log").click()
     page.get_by_text("the track itself is not kept").first.wait_for(timeout=60_000)
     wait_for_app(page, timeout_ms=60_000)
-    page.get_by_text("Dosage over the weeks").first.wait_for(timeout=30_000)
+    page.get_by_text("Time in hotspots over the weeks").first.wait_for(timeout=30_000)
     save_screenshot(page, "demo_tracking")
     effect = page.get_by_text("Effect on reports").first
     effect.wait_for(timeout=30_000)
