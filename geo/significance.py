@@ -27,7 +27,8 @@ __all__ = [
 NORMAL_ABOVE_SEGMENTS = (
     5_000  # "auto": normal above (esda: 1.5 s at 5k, 2.8 s at 10k, 0 found at 26k)
 )
-PERMUTATION_MAX_SEGMENTS = 50_000  # esda copies the value array per segment: O(n^2)
+PERMUTATION_MAX_SEGMENTS = 50_000  # permutations cost P x n array work: normal above
+_PERM_BLOCK_CELLS = 2_000_000  # permutation x segment cells per block (16 MB of float64)
 
 
 def segment_adjacency(segments: pd.DataFrame) -> sp.csr_matrix:
@@ -110,15 +111,17 @@ def gi_star(
     the ``adjacency`` given) with self-weight 1. The analytical statistics (``g``, ``z``)
     are computed here with sparse products, equal to
     ``esda.G_Local(values, w, transform="B", star=True)``; with permutation inference
-    esda's conditional permutations give ``p_sim`` (only up to
-    :data:`PERMUTATION_MAX_SEGMENTS` segments: its loop is per segment and copies the
-    value array each time). ``inference="auto"`` (the default) uses permutations up to
+    ``p_sim`` comes from esda's conditional randomisation, drawn for all segments at once
+    (:func:`_permutation_g_local`: the same p-value distribution as esda's loop, 0.1 s
+    instead of 3.5 s on the demo; up to :data:`PERMUTATION_MAX_SEGMENTS` segments).
+    ``inference="auto"`` (the default) uses permutations up to
     ``[hotspots] normal_above_segments`` segments (:data:`NORMAL_ABOVE_SEGMENTS`) and the
     normal approximation above, where the permutation floor ``1/(P+1)`` leaves
     Benjamini-Hochberg nothing to find.
     ``p_sim`` is esda's folded pseudo p-value; the hot-spot test is one-sided, so the
     p-value used for the Benjamini-Hochberg adjustment is ``p_sim`` where ``z > 0`` and
-    1 elsewhere. Islands (segments with no neighbour) are not tested: ``z`` NaN, p 1.
+    1 elsewhere. Islands (segments with no neighbour) are not tested: ``z`` NaN, p 1;
+    untested segments get ``p_sim`` 1 too (no permutations are drawn for them).
     esda's randomisation is conditional on the segment's own value, so restricting the
     tested family with a rule on the own value alone (``tested``, e.g. "has reports")
     keeps the p-values valid and shrinks the Benjamini-Hochberg family.
@@ -141,7 +144,7 @@ def gi_star(
     fdr
         False-discovery rate for ``significant_hot`` (default ``[hotspots] fdr``).
     n_jobs
-        Passed to esda (1 is fastest on small machines).
+        Unused (kept for callers; the vectorised permutations need no workers).
     settings
         Settings for the defaults.
     adjacency
@@ -150,7 +153,7 @@ def gi_star(
         Boolean mask (segment rows) of the hypotheses to test; default all but islands.
         Untested segments get ``p_adj`` 1 and are never significant.
     inference
-        ``"auto"`` (default, see above), ``"permutation"`` (esda's conditional
+        ``"auto"`` (default, see above), ``"permutation"`` (conditional
         permutation ``p_sim``) or ``"normal"`` (one-sided normal p of the analytical Gi*
         z, no permutations: no ``1/(P+1)`` floor, but optimistic for skewed, sparse
         values).
@@ -161,6 +164,7 @@ def gi_star(
         Indexed by ``segment_id`` with columns ``g``, ``z``, ``p_sim``, ``p_adj`` and
         ``significant_hot`` (``z > 0`` and ``p_adj <= fdr``).
     """
+    del n_jobs  # unused: no workers needed
     _check_segments(segments)
     settings = _resolve_settings(settings)
     ids = segments["segment_id"].to_numpy(dtype=np.int64)
@@ -175,7 +179,8 @@ def gi_star(
     if not _testable(y, tested):
         return out  # nothing to test: no variation, or too few segments
     if permutations:
-        g = _run_g_local(y, adj, permutations=permutations, seed=seed, n_jobs=n_jobs)
+        rows = np.flatnonzero(tested)
+        g = _permutation_g_local(y, adj, permutations=permutations, seed=seed, rows=rows)
     else:
         g = _analytic_g_local(y, adj)
     return _fill_gi(out, g, permutations=permutations, island=island, tested=tested, fdr=fdr)
@@ -272,10 +277,94 @@ def _testable(y: np.ndarray, tested: np.ndarray) -> bool:
     )
 
 
+def _permutation_g_local(
+    y: np.ndarray,
+    adj: sp.csr_matrix,
+    *,
+    permutations: int,
+    seed: int,
+    rows: np.ndarray,
+) -> SimpleNamespace:
+    """Analytical Gi* plus conditional-permutation ``p_sim`` of the segments in ``rows``.
+
+    The randomisation is esda's (``esda.G_Local(..., star=True)``): for segment ``i`` with
+    ``c_i`` neighbours, each of ``P`` draws puts ``c_i`` values chosen at random without
+    replacement from the other ``n - 1`` segments in place of its neighbours, keeping its own
+    value; ``p_sim`` is esda's folded ("directed") pseudo p-value
+    ``(min(k, P - k) + 1) / (P + 1)`` where ``k`` draws are at least the observed statistic.
+    Here the draws of every segment come from one shared random ordering per permutation:
+    segment ``i`` takes the first ``c_i`` segments of the ordering other than itself (a
+    uniform random subset of the others, as esda draws), read from a running sum, so the
+    whole routine is ``O(P (n + max c))`` array work instead of esda's loop over segments
+    (3.5 s on the demo's 3,493 segments, 105 neighbours each, without numba). The draws
+    differ from esda's, the p-value distribution does not (tested against esda).
+    """
+    n = len(y)
+    out = _analytic_g_local(y, adj)
+    w = sp.csr_matrix(adj, dtype=float, copy=True)
+    w.setdiag(0)
+    w.eliminate_zeros()
+    w.data[:] = 1.0  # binary, as esda's transform "B"
+    card = np.diff(w.indptr)
+    lag = w @ y  # the observed neighbours' sum: G*_i = (y_i + lag_i) / sum(y)
+    rows = rows[card[rows] > 0]
+    p_sim = np.ones(n)
+    if len(rows) == 0 or permutations < 1:
+        out.p_sim = p_sim
+        return out
+    larger = _draws_at_least(y, lag, card, rows, permutations=permutations, seed=seed)
+    folded = np.minimum(larger, permutations - larger)
+    p_sim[rows] = (folded + 1.0) / (permutations + 1.0)
+    out.p_sim = p_sim
+    return out
+
+
+def _draws_at_least(
+    y: np.ndarray,
+    lag: np.ndarray,
+    card: np.ndarray,
+    rows: np.ndarray,
+    *,
+    permutations: int,
+    seed: int,
+) -> np.ndarray:
+    """Per segment of ``rows``: how many random neighbour sums reach its observed ``lag``.
+
+    Permutations are drawn in blocks; in each block ``order[b, :take]`` starts a uniform
+    random ordering of all segments and ``csum[b, k]`` is the sum of its first ``k`` values.
+    Segment ``i`` takes ``csum[b, c_i]``, or ``csum[b, c_i + 1] - y_i`` when it is itself
+    among those first ``c_i`` (it is skipped and one more is taken). Exact ties count as
+    reaching it (a relative tolerance of 1e-12 absorbs the order of floating-point sums).
+    """
+    n = len(y)
+    take = min(int(card[rows].max()) + 1, n)
+    rng = np.random.default_rng(seed)
+    tol = 1e-12 * float(np.abs(y).sum())
+    larger = np.zeros(len(rows), dtype=np.int64)
+    c = card[rows]
+    need = lag[rows] - tol
+    block = max(1, min(permutations, _PERM_BLOCK_CELLS // max(n, len(rows) * 4)))
+    for start in range(0, permutations, block):
+        b = min(block, permutations - start)
+        order = np.stack([rng.choice(n, size=take, replace=False) for _ in range(b)])
+        csum = np.zeros((b, take + 1))
+        np.cumsum(y[order], axis=1, out=csum[:, 1:])
+        rank = np.full((b, n), take, dtype=np.int32)
+        np.put_along_axis(rank, order, np.arange(take, dtype=np.int32)[None, :], axis=1)
+        own = rank[:, rows] < c  # (b, m): the segment is among its own first c_i draws
+        sums = np.take_along_axis(csum, c[None, :] + own, axis=1) - own * y[rows]
+        larger += (sums >= need).sum(axis=0)
+    return larger
+
+
 def _run_g_local(
     y: np.ndarray, adj: sp.csr_matrix, *, permutations: int, seed: int, n_jobs: int
 ) -> Any:
-    """esda's Gi* with self-weight 1, leaving numpy's global random state as it was."""
+    """esda's Gi* with self-weight 1, leaving numpy's global random state as it was.
+
+    The reference implementation that :func:`_permutation_g_local` is tested against
+    (esda's loop over segments; 3.5 s on the demo without numba).
+    """
     import esda
     from libpysal.weights import WSP
 
