@@ -17,7 +17,7 @@ def add_meeting_parsers(sub: Any) -> None:
     sub
         The subparsers action of the ``beatplan`` parser.
     """
-    from cli_areas import add_area_option
+    from cli.areas import add_area_option
 
     p = sub.add_parser(
         "meeting", help="the bi-monthly partner-meeting pack (OFFICIAL-SENSITIVE) as PDF or HTML"
@@ -49,7 +49,7 @@ def _day(text: str | None, what: str) -> Any:
 
 
 def _context(args: argparse.Namespace, store: Any) -> tuple[Any, Any, Any]:
-    from cli_areas import area_for, area_network, area_settings_for
+    from cli.areas import area_for, area_network, area_settings_for
 
     area = area_for(args, store)
     if area is None:

@@ -21,7 +21,7 @@ def add_partnership_parsers(sub: Any) -> None:
     sub
         The subparsers action of the ``beatplan`` parser.
     """
-    from cli_areas import add_area_option
+    from cli.areas import add_area_option
 
     p = sub.add_parser("problems", help="the partnership's problem-solving log (SARA)")
     p.add_argument("action", choices=["list", "add", "update"])
@@ -124,7 +124,7 @@ def cmd_problems(args: argparse.Namespace, store: Any) -> dict[str, Any]:
         ``list``: ``{"area", "problems"}``; ``add``/``update``: ``{"area", "problem"}``
         with the problem as stored (responses included).
     """
-    from cli_areas import area_for
+    from cli.areas import area_for
     from planning import problems as log
 
     area = area_for(args, store)
@@ -168,7 +168,7 @@ def cmd_problems(args: argparse.Namespace, store: Any) -> dict[str, Any]:
 
 
 def _known(args: argparse.Namespace, store: Any, area: Any) -> set[str]:
-    from cli_areas import area_network, area_settings_for
+    from cli.areas import area_network, area_settings_for
 
     settings = area_settings_for(args, area)
     network = area_network(args, store, area)
@@ -229,7 +229,7 @@ def cmd_displacement(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """
     import pandas as pd
 
-    from cli_areas import area_for, area_network, area_settings_for
+    from cli.areas import area_for, area_network, area_settings_for
     from geo.areas import default_categories
     from geo.workspace import compute_hotspots
     from planning.displacement import displacement_watch
