@@ -192,7 +192,9 @@ def read_reports(
         file_name = Path(src).name if isinstance(src, str | os.PathLike) else "upload"
     max_bytes = int(float(settings.general.get("max_upload_mb", 200)) * 1024 * 1024)
     data = _read_bytes(src, max_bytes=max_bytes)
+    stored_name = stored_file_name(data, file_name)
     frame, notes, bad, fmt = _load_frame(data, file_name, settings)
+    del data  # the table holds what is needed; free the raw file before validating
     result = validate(
         frame,
         fmt=fmt,
@@ -204,7 +206,7 @@ def read_reports(
         bad_rows=bad,
         street_names=street_names,
     )
-    result.stored_name = stored_file_name(data, file_name)
+    result.stored_name = stored_name
     return result
 
 

@@ -71,7 +71,8 @@ def csv_frame(
 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
     """Read a delimited text file into a table of strings, rejecting ragged rows by line.
 
-    The header's width is checked before the file is parsed, the number of rows after.
+    The header's width is checked before the file is parsed, the number of rows after. A
+    regular UTF-8 file is parsed from its bytes by Arrow, never held as one Python string.
 
     Parameters
     ----------
@@ -92,14 +93,25 @@ def csv_frame(
         When the file has no header, is over a limit or cannot be read as a table at all.
     """
     limits = limits or FileLimits()
+    bad = pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str)})
+    utf8 = _plain_utf8(data)
+    if utf8:
+        end = data.find(b"\n")
+        first = data[: end if end >= 0 else len(data)].decode("utf-8")
+        sep = sniff_delimiter(first)
+        _check_shape(first, data.count(b"\n"), sep, limits)
+        head = data[:1_000_000].decode("utf-8", errors="ignore")
+        frame = _arrow_frame(data, head, sep)
+        if frame is not None:
+            check_rows(len(frame), limits)
+            return frame, _separator_notes(sep), bad
     text, encoding = decode_text(data)
     notes = [] if encoding in ("utf-8",) else [f"Read as {encoding} text."]
     sep = sniff_delimiter(text)
-    if sep != ",":
-        notes.append(_SEPARATOR_NAMES[sep] + "-separated file.")
-    _check_shape(text, sep, limits)
-    bad = pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=str)})
-    frame = _arrow_frame(data if encoding == "utf-8" else None, text, sep)
+    notes += _separator_notes(sep)
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    _check_shape(first, text.count("\n"), sep, limits)
+    frame = None if utf8 else _arrow_frame(None, text[:1_000_000], sep, full_text=text)
     if frame is not None:
         check_rows(len(frame), limits)
         return frame, notes, bad
@@ -113,18 +125,40 @@ def csv_frame(
     return frame, notes, bad
 
 
-def _check_shape(text: str, sep: str, limits: FileLimits) -> None:
+def _plain_utf8(data: bytes) -> bool:
+    """Whether :func:`decode_text` would read ``data`` as plain UTF-8 (checked in slices)."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    head = data[:2000]
+    if head and head.count(0) > len(head) // 4:
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 24
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _separator_notes(sep: str) -> list[str]:
+    return [] if sep == "," else [_SEPARATOR_NAMES[sep] + "-separated file."]
+
+
+def _check_shape(first: str, newlines: int, sep: str, limits: FileLimits) -> None:
     """Refuse a header wider than the column limit, or far more lines than the row limit."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
     if first.count(sep) + 1 > limits.max_columns:
         header = next(csv.reader([first], delimiter=sep), [])
         check_columns(len(header), limits)
     # Quoted cells may span lines, so only a count far past the limit is refused unparsed.
-    if text.count("\n") > 2 * limits.max_rows + 1:
-        check_rows(text.count("\n") - 1, limits)
+    if newlines > 2 * limits.max_rows + 1:
+        check_rows(newlines - 1, limits)
 
 
-def _arrow_frame(data: bytes | None, text: str, sep: str) -> pd.DataFrame | None:
+def _arrow_frame(
+    data: bytes | None, head: str, sep: str, *, full_text: str | None = None
+) -> pd.DataFrame | None:
     """Read a regular file with Arrow's multi-threaded parser, cells as Arrow-backed text.
 
     Returns ``None`` for anything it does not read exactly as :func:`_fast_frame` would
@@ -134,11 +168,11 @@ def _arrow_frame(data: bytes | None, text: str, sep: str) -> pd.DataFrame | None
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    header = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=sep), [])
+    header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
     if not header or len(set(header)) != len(header) or any(not h for h in header):
         return None
     try:
-        raw = data if data is not None else text.encode("utf-8", errors="strict")
+        raw = data if data is not None else (full_text or "").encode("utf-8", errors="strict")
         table = pacsv.read_csv(
             pa.py_buffer(raw),
             parse_options=pacsv.ParseOptions(

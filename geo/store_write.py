@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -19,6 +20,13 @@ from geo.store_scrub import scrub, secure_delete
 from geo.store_tables import AUDIT_ACTIONS, audit, batches, plans, reports
 
 __all__ = ["StoreWriter", "current_user"]
+
+
+def _constant(value: str | None, n: int) -> pd.Categorical:
+    """One value for ``n`` rows, stored once (a batch's id and area on each of its reports)."""
+    if value is None:
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=[""])
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def _now() -> datetime:
@@ -68,11 +76,10 @@ class StoreWriter(StoreConnection):
         """
         actor = actor or current_user()
         batch_id = uuid.uuid4().hex[:16]
-        frame = frame.copy()
-        frame["batch_id"] = batch_id
+        frame = frame.assign(batch_id=_constant(batch_id, len(frame)))
         with self.engine.begin() as conn:
             area_id = resolve_area_id(conn, area_id, create_default=True)
-            frame["area_id"] = area_id
+            frame = frame.assign(area_id=_constant(area_id, len(frame)))
             inserted = self._insert_reports(conn, frame)
             dup = len(frame) - inserted + duplicates_in_file
             conn.execute(
