@@ -8,13 +8,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from geo.settings import DEFAULT_SETTINGS_PATH
+from geo.settings import settings_file
 from geo.store import Store, metadata
 
 ROLES: tuple[str, ...] = ("supervisor", "team", "partner", "viewer", "auditor")
@@ -375,14 +374,14 @@ def roles_from_settings(path: str | os.PathLike[str] | None = None) -> dict[str,
     Parameters
     ----------
     path
-        A settings TOML; by default ``$BEATPLAN_SETTINGS`` or ``data/settings.toml``.
+        A settings TOML (default: :func:`geo.settings.settings_file`).
 
     Returns
     -------
     dict
         E-mail address to role name, or to ``{role = ..., team = ...}``.
     """
-    chosen = Path(path or os.environ.get("BEATPLAN_SETTINGS") or DEFAULT_SETTINGS_PATH)
+    chosen = settings_file(path)
     try:
         with open(chosen, "rb") as fh:
             raw = tomllib.load(fh)

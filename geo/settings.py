@@ -201,6 +201,22 @@ def _load_cached(path: str, mtime: float) -> Settings:
         return parse_settings(tomllib.load(fh))
 
 
+def settings_file(path: str | os.PathLike[str] | None = None) -> Path:
+    """The settings file to read: ``path``, else ``$BEATPLAN_SETTINGS``, else ``data/settings.toml``.
+
+    Parameters
+    ----------
+    path
+        A settings TOML, or ``None`` for the default.
+
+    Returns
+    -------
+    pathlib.Path
+        The file (not checked: it may not exist).
+    """
+    return Path(path or os.environ.get("BEATPLAN_SETTINGS") or DEFAULT_SETTINGS_PATH)
+
+
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Load settings from ``path``, ``$BEATPLAN_SETTINGS`` or ``data/settings.toml``.
 
@@ -214,7 +230,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     -------
     Settings
     """
-    chosen = Path(path or os.environ.get("BEATPLAN_SETTINGS") or DEFAULT_SETTINGS_PATH)
+    chosen = settings_file(path)
     if not chosen.is_file():
         msg = f"Settings file {chosen} not found; point BEATPLAN_SETTINGS at a settings TOML."
         raise FileNotFoundError(msg)

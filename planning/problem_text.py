@@ -6,11 +6,10 @@ import os
 import re
 import tomllib
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from geo.privacy import CONTENT_PATTERNS, NHS_CANDIDATE_RE, nhs_number_valid
-from geo.settings import DEFAULT_SETTINGS_PATH
+from geo.settings import settings_file
 
 __all__ = [
     "ACTION_MAX",
@@ -53,14 +52,14 @@ def partnership_settings(path: str | os.PathLike[str] | None = None) -> dict[str
     Parameters
     ----------
     path
-        A settings TOML; by default ``$BEATPLAN_SETTINGS`` or ``data/settings.toml``.
+        A settings TOML (default: :func:`geo.settings.settings_file`).
 
     Returns
     -------
     dict
         The section as read (empty when the file has none).
     """
-    chosen = Path(path or os.environ.get("BEATPLAN_SETTINGS") or DEFAULT_SETTINGS_PATH)
+    chosen = settings_file(path)
     if not chosen.is_file():
         msg = f"Settings file {chosen} not found; point BEATPLAN_SETTINGS at a settings TOML."
         raise FileNotFoundError(msg)
