@@ -57,16 +57,7 @@ def pbf_edges(
 ) -> tuple[pd.DataFrame, str]:
     """Read the street edges of an OpenStreetMap ``.osm.pbf`` extract with pyrosm.
 
-    Parameters
-    ----------
-    path
-        The ``.osm.pbf`` file, e.g. a Geofabrik extract.
-    bbox
-        Optional ``(min_lon, min_lat, max_lon, max_lat)`` to clip to.
-    polygon
-        Optional WGS84 polygon to clip to (instead of or as well as ``bbox``).
-    network_type
-        ``"walk"`` (default), ``"drive"`` or ``"all"``.
+    The parameters are those of :meth:`geo.streets.StreetNetwork.from_pbf`.
 
     Returns
     -------
@@ -103,12 +94,7 @@ def osm_xml_edges(
 ) -> tuple[pd.DataFrame, str]:
     """Read the street edges of an OpenStreetMap XML (``.osm``) file with osmnx.
 
-    Parameters
-    ----------
-    path
-        The ``.osm`` / ``.xml`` file (e.g. exported from openstreetmap.org or JOSM).
-    network_type
-        ``"walk"`` (default), ``"drive"`` or ``"all"``.
+    The parameters are those of :meth:`geo.streets.StreetNetwork.from_osm_xml`.
 
     Returns
     -------
@@ -160,20 +146,7 @@ def line_edges(
 ) -> tuple[pd.DataFrame, str, CRS]:
     """Node a line layer (e.g. OS Open Roads, a council's street file) into street edges.
 
-    Lines are noded: end points and shared vertices closer than 0.5 m are joined, and
-    lines are split where they share a vertex or where a line ends on another line.
-
-    Parameters
-    ----------
-    gdf_or_path
-        A GeoDataFrame of (Multi)LineStrings in any CRS, or a GeoPackage / GeoJSON /
-        Shapefile path (the first line layer is read).
-    name_column
-        Column with the street name; guessed (``name``, ``name1``, ``road_name``, ...)
-        when omitted; names are "" when there is none.
-    highway_column
-        Column with the road class; guessed (``highway``, ``fclass``, ``function``, ...)
-        when omitted.
+    The parameters and the noding are those of :meth:`geo.streets.StreetNetwork.from_lines`.
 
     Returns
     -------
@@ -212,14 +185,7 @@ def download_edges(
 ) -> tuple[pd.DataFrame, str]:
     """Download the street edges from OpenStreetMap (Overpass) with osmnx.
 
-    Parameters
-    ----------
-    place_or_bbox
-        A place name (``"Kingston upon Hull, UK"``) or ``(min_lon, min_lat, max_lon, max_lat)``.
-    network_type
-        ``"walk"`` (default), ``"drive"`` or ``"all"``.
-    timeout_s
-        Seconds to wait for the servers.
+    The parameters are those of :meth:`geo.streets.StreetNetwork.download`.
 
     Returns
     -------

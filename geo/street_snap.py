@@ -119,10 +119,8 @@ def snap_points(
 
     Parameters
     ----------
-    lon, lat
-        Scalars or 1-D array-likes of WGS84 degrees; NaN/invalid gives -1.
-    max_distance_m
-        Points farther than this (metres) from every line get -1.
+    lon, lat, max_distance_m
+        As in ``StreetNetwork.snap`` (a line here is a segment there).
     line_ids
         The id of each line (``segment_id``), in the order of the indexes.
     to_metric
