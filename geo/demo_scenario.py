@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
+from geo.street_tags import _DRIVE_HIGHWAY, _TRUNK, _WALK_EXCLUDED_HIGHWAY
 from geo.streets import StreetNetwork
 
 __all__ = [
@@ -32,23 +33,9 @@ CLUSTER_RADIUS_M = 130.0
 FINDS_RADIUS_M = 180.0
 ASB_RADIUS_M = 250.0
 
-# Street classes a cluster may sit on (not footways, cycleways, steps or trails).
-_STREET_HIGHWAYS = frozenset(
-    {
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "residential",
-        "unclassified",
-        "living_street",
-        "pedestrian",
-        "service",
-        "road",
-    }
-)
+# Street classes a cluster may sit on: the drivable streets but motorways and trunk roads,
+# and pedestrian streets and service roads (not footways, cycleways, steps or trails).
+_STREET_HIGHWAYS = (_DRIVE_HIGHWAY - _WALK_EXCLUDED_HIGHWAY - _TRUNK) | {"pedestrian", "service"}
 _MIN_SEPARATION_M = 380.0
 _MIN_CLUSTER_SEGMENTS = 4
 _MIN_CLUSTER_M = 200.0
