@@ -7,6 +7,7 @@ import json
 import re
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -108,8 +109,8 @@ def _xlsx(frame, *, sheets: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def _same_part_workbook(n_sheets: int) -> bytes:
-    """A workbook whose sheets all point at the first sheet's part (as in the finding)."""
+def _edited_workbook(part: str, edit: Callable[[bytes], bytes]) -> bytes:
+    """A one-row workbook whose zip member ``part`` is rewritten by ``edit`` (all deflated)."""
     frame = pd.DataFrame(
         {"date": ["2024-01-05"], "category": ["asb"], "lat": [53.74], "lon": [-0.35]}
     )
@@ -118,18 +119,25 @@ def _same_part_workbook(n_sheets: int) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename == "xl/workbook.xml":
-                text = data.decode()
-                sheet = re.search(r"<sheet [^>]*/>", text).group(0)
-                copies = "".join(
-                    sheet.replace('name="S0"', f'name="S{k}"').replace(
-                        'sheetId="1"', f'sheetId="{k + 1}"'
-                    )
-                    for k in range(n_sheets)
-                )
-                data = text.replace(sheet, copies).encode()
-            zf.writestr(info, data)
+            if info.filename == part:
+                data = edit(data)
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def _same_part_workbook(n_sheets: int) -> bytes:
+    """A workbook whose sheets all point at the first sheet's part (as in the finding)."""
+
+    def copy_sheets(data: bytes) -> bytes:
+        text = data.decode()
+        sheet = re.search(r"<sheet [^>]*/>", text).group(0)
+        copies = "".join(
+            sheet.replace('name="S0"', f'name="S{k}"').replace('sheetId="1"', f'sheetId="{k + 1}"')
+            for k in range(n_sheets)
+        )
+        return text.replace(sheet, copies).encode()
+
+    return _edited_workbook("xl/workbook.xml", copy_sheets)
 
 
 def test_xlsx_reads_the_first_sheet_only():
@@ -140,18 +148,10 @@ def test_xlsx_reads_the_first_sheet_only():
 
 def _padded_workbook(pad: int) -> bytes:
     """A one-row workbook whose sheet XML carries ``pad`` spaces: tiny packed, huge opened."""
-    frame = pd.DataFrame(
-        {"date": ["2024-01-05"], "category": ["asb"], "lat": [53.74], "lon": [-0.35]}
+    return _edited_workbook(
+        "xl/worksheets/sheet1.xml",
+        lambda data: data.replace(b"<sheetData>", b"<sheetData>" + b" " * pad),
     )
-    src = zipfile.ZipFile(io.BytesIO(_xlsx(frame)))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * pad)
-            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 def test_xlsx_bomb_is_refused_before_parsing():

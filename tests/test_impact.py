@@ -387,21 +387,26 @@ def test_a_comparison_is_made_only_with_months_that_have_data(net, settings):
     assert "previous" not in g.periods and not any("from 0" in s for s in g.narrative)
 
 
+MAP_POINTS = (
+    "Parking Area",
+    "Supermarket",
+    "Petrol Station",
+    "Nightclub",
+    "Shopping Area",
+    "Sports/Recreation Area",
+    "Further/Higher Educational Building",
+    "Hospital",
+    "Police Station",
+)
+
+
 def test_street_like_names_never_police_uk_map_points():
     from geo.reports_vocab import POLICE_UK_PLACES
     from planning.impact_streets import street_like
 
     names = pd.Series(
         [
-            "Parking Area",
-            "Supermarket",
-            "Petrol Station",
-            "Nightclub",
-            "Shopping Area",
-            "Sports/Recreation Area",
-            "Further/Higher Educational Building",
-            "Hospital",
-            "Police Station",
+            *MAP_POINTS,
             "Anlaby Road",
             "Victoria Street West",
             "Spring Bank",
@@ -420,19 +425,6 @@ def test_street_like_names_never_police_uk_map_points():
     assert not ok[14:].any()
     every_place = pd.Series(sorted(POLICE_UK_PLACES), dtype="string").str.title()
     assert not street_like(every_place).any()
-
-
-MAP_POINTS = (
-    "Parking Area",
-    "Supermarket",
-    "Petrol Station",
-    "Nightclub",
-    "Shopping Area",
-    "Sports/Recreation Area",
-    "Further/Higher Educational Building",
-    "Hospital",
-    "Police Station",
-)
 
 
 def test_hull_summary_names_the_area_counts_mapped_categories_and_lists_only_streets(
