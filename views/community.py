@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
+from geo.area_data import default_categories
 from geo.store import plans as plans_table
 from planning.impact import release_summary, summary_html
 from planning.impact_disclosure import period_text
@@ -18,6 +19,7 @@ from ui.auth import require
 from ui.escape import md_text
 from ui.state import (
     _network_key,
+    current_area,
     data_version,
     document_downloads,
     get_network,
@@ -41,7 +43,12 @@ synthetic_banner()
 
 store = get_store()
 settings = get_settings()
-period = store.period()
+area = current_area()
+# This page works on the session's area only, and files its releases under that area's ledger
+# (the same ledger the command line uses), never under another area's or the blank one.
+area_id = area.area_id if area is not None else None
+ledger = area_id or ""
+period = store.period(area_id=area_id)
 if period is None:
     st.info("No reports yet: import a file on the Data page.")
     st.stop()
@@ -60,7 +67,7 @@ choices: dict[str, list[tuple[pd.Period, pd.Period]]] = {
     "Quarter": [(q, q + 2) for q in quarters],
 }
 published_custom = [
-    (pd.Period(a, freq="M"), pd.Period(b, freq="M")) for a, b in custom_periods(store)
+    (pd.Period(a, freq="M"), pd.Period(b, freq="M")) for a, b in custom_periods(store, area=ledger)
 ]
 if published_custom:
     choices["Published period"] = sorted(published_custom)
@@ -105,7 +112,10 @@ if user.role == "supervisor":
 
 def _stored_plan_bodies() -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(plans_table.c.body)).scalars().all()
+        query = sa.select(plans_table.c.body)
+        if area_id is not None:
+            query = query.where(plans_table.c.area_id == area_id)
+        rows = conn.execute(query).scalars().all()
     out = []
     for body in rows:
         try:
@@ -125,6 +135,7 @@ def _summary(
     n_logged: int,
     demo: bool,
     net_key: tuple[str, float],
+    area_key: str,
 ) -> tuple[str, int]:
     """The released summary's HTML and how many earlier figures the data no longer matches.
 
@@ -135,10 +146,11 @@ def _summary(
     except (OSError, ValueError):
         net = None
     segments = None if net is None else net.segments
-    log = patrol_log(store)[["date", "minutes", "hotspot_id"]]
+    del area_key  # cache key only
+    log = patrol_log(store, area_id=area_id)[["date", "minutes", "hotspot_id"]]
     figs = release_summary(
         store,
-        store.reports(),
+        store.reports(area_id=area_id),
         start=pd.Period(start, freq="M").start_time,
         end=pd.Period(end, freq="M").end_time,
         allow_custom=new_period,
@@ -146,6 +158,8 @@ def _summary(
         plans=_stored_plan_bodies(),
         visits=log if len(log) else None,
         segments=segments,
+        area=ledger,
+        categories=default_categories(store, area, settings=settings) if area else None,
     )
     note = (
         "Demo data: these reports are synthetic and describe no real person or event."
@@ -157,7 +171,7 @@ def _summary(
 
 with store.engine.connect() as conn:
     n_plans = int(conn.execute(sa.select(sa.func.count()).select_from(plans_table)).scalar_one())
-n_logged = len(patrol_log(store))
+n_logged = len(patrol_log(store, area_id=area_id))
 try:
     html, stale = _summary(
         str(start_m),
@@ -168,6 +182,7 @@ try:
         n_logged,
         is_demo(store),
         _network_key(),
+        ledger,
     )
 except ValueError as exc:
     st.error(md_text(exc))
