@@ -16,6 +16,7 @@ from folium.template import Template
 from planning.map_export import OUTLINE_COLOUR
 from ui.escape import escape_properties, escape_text, html_text
 from ui.maps import Legend, _rounded_geometries, _to_wgs84
+from ui.static_layers import render_as_text
 
 __all__ = [
     "CATEGORY_COLOURS",
@@ -59,6 +60,9 @@ def add_hotspot_outlines(
 ) -> folium.FeatureGroup:
     """Draw hotspot outlines in :data:`OUTLINE_COLOUR` with an id badge styled by trend.
 
+    All outlines are one GeoJSON layer (dashes by trend) and all badges one script, so a
+    map of many hotspots stays a handful of elements.
+
     Parameters
     ----------
     m
@@ -82,23 +86,19 @@ def add_hotspot_outlines(
     data = _to_wgs84(hotspots)
     fields = dict(tooltip_fields or {})
     trends = dict(trends or {})
-    geoms = _rounded_geometries(data.geometry, tolerance=1e-5)
-    anchors = shapely.point_on_surface(np.asarray(data.geometry.values))
     ids = [str(h) for h in data["hotspot_id"]]
-    records = data[list(fields)].to_dict("records") if fields else [{}] * len(data)
-    for hid, geom, anchor, rec in zip(ids, geoms, anchors, records, strict=True):
-        colour, dash = TREND_STYLE.get(trends.get(hid, "steady"), TREND_STYLE["steady"])
-        props = escape_properties(rec)
+    if ids:
+        geoms = _rounded_geometries(data.geometry, tolerance=1e-5)
+        records = data[list(fields)].to_dict("records") if fields else [{}] * len(data)
+        styles = [TREND_STYLE.get(trends.get(h, "steady"), TREND_STYLE["steady"]) for h in ids]
+        dashes = {str(k): dash for k, (_, dash) in enumerate(styles)}
+        features = [
+            {"type": "Feature", "id": str(k), "properties": escape_properties(rec), "geometry": g}
+            for k, (rec, g) in enumerate(zip(records, geoms, strict=True))
+        ]
         folium.GeoJson(
-            {"type": "Feature", "properties": props, "geometry": geom},
-            style_function=lambda _f, d=dash: {
-                "color": OUTLINE_COLOUR,
-                "weight": 4,
-                "opacity": 0.95,
-                "fillColor": OUTLINE_COLOUR,
-                "fillOpacity": 0.12,
-                "dashArray": d,
-            },
+            {"type": "FeatureCollection", "features": features},
+            style_function=lambda f: _outline_style(dashes.get(str(f.get("id")))),
             tooltip=folium.GeoJsonTooltip(
                 fields=[escape_text(f) for f in fields],
                 aliases=[escape_text(a) for a in fields.values()],
@@ -107,17 +107,61 @@ def add_hotspot_outlines(
             if fields
             else None,
         ).add_to(group)
-        badge = (
-            f'<div class="hotspot-id" style="background:{colour};color:#fff;border-radius:10px;'
-            "padding:1px 6px;font:bold 12px sans-serif;border:2px solid #fff;white-space:nowrap;"
-            f'box-shadow:0 0 3px #0008;display:inline-block">{html_text(hid)}</div>'
-        )
-        folium.Marker(
-            (anchor.y, anchor.x),
-            icon=folium.DivIcon(html=badge, icon_size=(44, 20), icon_anchor=(14, 10)),
-        ).add_to(group)
+        anchors = shapely.point_on_surface(np.asarray(data.geometry.values))
+        badges = [
+            [round(float(a.y), 6), round(float(a.x), 6), _badge_html(hid, colour)]
+            for hid, a, (colour, _) in zip(ids, anchors, styles, strict=True)
+        ]
+        group.add_child(_Badges(badges))
     group.add_to(m)
     return group
+
+
+def _outline_style(dash: str | None) -> dict[str, Any]:
+    return {
+        "color": OUTLINE_COLOUR,
+        "weight": 4,
+        "opacity": 0.95,
+        "fillColor": OUTLINE_COLOUR,
+        "fillOpacity": 0.12,
+        "dashArray": dash,
+    }
+
+
+def _badge_html(hotspot_id: str, colour: str) -> str:
+    return (
+        f'<div class="hotspot-id" style="background:{colour};color:#fff;border-radius:10px;'
+        "padding:1px 6px;font:bold 12px sans-serif;border:2px solid #fff;white-space:nowrap;"
+        f'box-shadow:0 0 3px #0008;display:inline-block">{html_text(hotspot_id)}</div>'
+    )
+
+
+class _Badges(MacroElement):
+    """Id badges (Leaflet div icons) from a JSON array, added to the parent layer in one script."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var badges = {{ this.badges|tojson }};
+            for (var i = 0; i < badges.length; i++) {
+                L.marker([badges[i][0], badges[i][1]], {icon: L.divIcon({
+                    className: "empty", html: badges[i][2], iconSize: [44, 20], iconAnchor: [14, 10]
+                })}).addTo({{ this._parent.get_name() }});
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, badges: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "Badges"
+        self.badges = badges
+
+    def render(self, **kwargs: Any) -> None:
+        """Render without compiling the output as a template."""
+        render_as_text(self, **kwargs)
 
 
 def add_heat_layer(
@@ -170,6 +214,10 @@ class _ClusterPoints(MacroElement):
         self._name = "ClusterPoints"
         self.cluster = cluster
         self.points = points
+
+    def render(self, **kwargs: Any) -> None:
+        """Render without compiling the output (thousands of points) as a template."""
+        render_as_text(self, **kwargs)
 
 
 def add_report_points(

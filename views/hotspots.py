@@ -34,7 +34,6 @@ from ui.hotspot_map import (
 from ui.maps import (
     RISK_COLORS,
     add_segments_by_value,
-    add_street_network,
     base_map,
     default_colormap,
     tile_options,
@@ -49,6 +48,7 @@ from ui.state import (
     sidebar_selection,
     synthetic_banner,
 )
+from ui.static_layers import street_layer
 
 MAP_HEIGHT = 620
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -219,7 +219,7 @@ def _risk_layer(m: folium.Map) -> tuple[float, float] | None:
 def _map(chosen: list[int]) -> None:
     m = base_map(bounds=_bounds(chosen), **tile_options(settings.maps))
     if network is not None:
-        add_street_network(m, network.segments)
+        street_layer(m, network)
     risk_range = _risk_layer(m)
     tips = {"hotspot_id": "Id", "label": "Where", "n_reports": "Reports"}
     add_hotspot_outlines(
@@ -356,7 +356,7 @@ def _compare() -> None:
                 bounds=(w - 0.002, s - 0.002, e + 0.002, n + 0.002), **tile_options(settings.maps)
             )
             if network is not None:
-                add_street_network(m, network.segments)
+                street_layer(m, network)
             if len(frame):
                 add_hotspot_outlines(m, frame, trends=words, tooltip_fields={"label": "Where"})
             st_folium(
