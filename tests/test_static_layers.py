@@ -64,7 +64,9 @@ def test_street_layer_is_prepared_once_per_network_and_in_the_layer_control():
     name = re.search(r"var (prepared_geo_json_\w+) = L\.geoJson\(", out)
     assert name is not None
     assert f"{name.group(1)}.addTo(map_div)" in out
-    assert '"Streets"' in out and '"interactive": false' in out
+    assert '"interactive": false' in out
+    overlays = re.search(r"overlays\s*:\s*\{(.*?)\}", out, flags=re.DOTALL)
+    assert overlays is not None and '"Streets"' in overlays.group(1)  # a checkbox, not a base
     assert m.get_bounds() == [[53.74, -0.37], [53.741, -0.366]]
 
 

@@ -115,7 +115,7 @@ class PreparedGeoJson(Layer):
         show: bool = True,
         bounds: list[list[float]] | None = None,
     ) -> None:
-        super().__init__(name=escape_text(name), show=show)
+        super().__init__(name=escape_text(name), overlay=True, show=show)  # a checkbox
         self._name = "PreparedGeoJson"
         self.data_js = data_js
         self.options_js = safe_json(dict(options))

@@ -60,6 +60,9 @@ def test_hotspots_row_zoom_layers_and_downloads(
     # Layer switcher: turn the heat map on.
     control = frame.locator(".leaflet-control-layers")
     assert control.get_by_text("Hotspot outlines and ids").count() == 1
+    assert control.locator("input[type=checkbox] + span", has_text="Streets").count() == 1
+    streets = "l => l.feature && l.options && l.options.color === '#8f8f8f'"
+    assert frame.evaluate(f"Object.values(window.map._layers).filter({streets}).length") > 1000
     assert frame.locator("canvas.leaflet-heatmap-layer").count() == 0
     control.get_by_text("Heat map (report density)").click()
     frame.wait_for_selector("canvas.leaflet-heatmap-layer", timeout=10_000)
