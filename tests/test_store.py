@@ -401,3 +401,17 @@ def test_text_columns_become_python_strings_with_none_for_missing():
     many = pd.Series([f"r{i}" for i in range(50)] + [None], dtype="string")
     assert _texts(many) == [f"r{i}" for i in range(50)] + [None]
     assert _texts(pd.Series([], dtype="string[pyarrow]")) == []
+
+
+def test_key_order_is_the_stable_text_order_of_the_ids():
+    import numpy as np
+
+    from geo.store_bulk import key_order
+
+    rng = np.random.default_rng(2)
+    hexes = [f"{a:016x}{b:016x}" for a, b in rng.integers(0, 2**63, (500, 2), dtype=np.int64)]
+    hexes += hexes[:50]  # repeated keys keep their order in the frame
+    for ids in (hexes, [*hexes[:20], "not-hex", "Z", ""]):
+        want = sorted(range(len(ids)), key=lambda i: (ids[i], i))
+        got = key_order(pd.Series(ids, dtype="string[pyarrow]"))
+        assert got.tolist() == want
