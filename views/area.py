@@ -11,8 +11,9 @@ from geo.workspace import install_network
 from ui.area_forms import STREET_TYPES, add_area_boundary, load_street_file, parse_bbox
 from ui.auth import require
 from ui.escape import md_text
-from ui.maps import add_street_network, base_map, tile_options
+from ui.maps import base_map, tile_options
 from ui.state import current_area, get_network, get_settings, get_store, synthetic_banner
+from ui.static_layers import street_layer
 
 user = require("area")
 st.title("Area")
@@ -56,7 +57,7 @@ else:
 st.caption(f"Box: {w:.5f}, {s:.5f}, {e:.5f}, {n:.5f} (west, south, east, north).")
 m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
 if network is not None:
-    add_street_network(m, network.segments)
+    street_layer(m, network)
 if area is not None:
     add_area_boundary(m, area)
 st_folium(m, height=480, returned_objects=[], key="area_map", use_container_width=True)

@@ -18,7 +18,7 @@ from planning.routes import plan_patrols, teams_from_dict
 from planning.travel_straight import APPROXIMATE_NOTE
 from ui.auth import require
 from ui.escape import html_text, md_text
-from ui.maps import add_outlines, add_routes, add_street_network, base_map, tile_options
+from ui.maps import add_outlines, add_routes, base_map, tile_options
 from ui.state import (
     current_area,
     current_hotspots,
@@ -28,6 +28,7 @@ from ui.state import (
     sidebar_selection,
     synthetic_banner,
 )
+from ui.static_layers import street_layer
 
 TEAMS_FILE = DATA_DIR / "demo" / "teams.toml"
 COLUMNS = ["name", "members", "skills", "base", "shift", "day", "mode", "max_stops"]
@@ -241,7 +242,7 @@ if plan is not None:
         w, s, e, n = min(xs) - 0.003, min(ys) - 0.002, max(xs) + 0.003, max(ys) + 0.002
     m = base_map(bounds=(w, s, e, n), **tile_options(settings.maps))
     if network is not None:
-        add_street_network(m, network.segments)
+        street_layer(m, network)
     if hot is not None and len(hot):
         add_outlines(m, hot, tooltip_fields={"hotspot_id": "Id"}, color="#888888", weight=2)
     colors = add_routes(m, plan.routes)
