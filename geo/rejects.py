@@ -39,6 +39,21 @@ def rejects_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     return Path(data_dir or os.environ.get("BEATPLAN_DATA") or DATA_DIR) / "rejects"
 
 
+def _folder(folder: str | os.PathLike[str] | None) -> Path:
+    """The rejects folder given, else :func:`rejects_dir`."""
+    return Path(folder) if folder is not None else rejects_dir()
+
+
+def _delete(paths: Iterable[Path]) -> int:
+    """Delete the files among ``paths`` that exist; return how many."""
+    n = 0
+    for path in paths:
+        if path.is_file():
+            path.unlink()
+            n += 1
+    return n
+
+
 def rejects_csv(rejected: pd.DataFrame) -> bytes:
     """Render rejected rows as a spreadsheet-safe UTF-8 CSV (see :func:`geo.privacy.safe_csv`).
 
@@ -75,7 +90,7 @@ def write_rejects(
     -------
     pathlib.Path
     """
-    target = Path(folder) if folder is not None else rejects_dir()
+    target = _folder(folder)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = target / f"{batch_id}{REJECTS_SUFFIX}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -102,14 +117,8 @@ def remove_rejects(
     int
         Files deleted.
     """
-    target = Path(folder) if folder is not None else rejects_dir()
-    n = 0
-    for batch_id in batch_ids:
-        path = target / f"{Path(str(batch_id)).name}{REJECTS_SUFFIX}"
-        if path.is_file():
-            path.unlink()
-            n += 1
-    return n
+    target = _folder(folder)
+    return _delete(target / f"{Path(str(batch_id)).name}{REJECTS_SUFFIX}" for batch_id in batch_ids)
 
 
 def purge_rejects(
@@ -137,13 +146,12 @@ def purge_rejects(
     int
         Files deleted.
     """
-    target = Path(folder) if folder is not None else rejects_dir()
+    target = _folder(folder)
     if not target.is_dir():
         return 0
     n = remove_rejects(batch_ids, folder=target)
     limit = before.timestamp()
-    for path in target.glob(f"*{REJECTS_SUFFIX}"):
-        if path.is_file() and path.stat().st_mtime < limit:
-            path.unlink()
-            n += 1
-    return n
+    old = (
+        p for p in target.glob(f"*{REJECTS_SUFFIX}") if p.is_file() and p.stat().st_mtime < limit
+    )
+    return n + _delete(old)
