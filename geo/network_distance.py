@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -369,17 +369,20 @@ def smoothing_kernel(
         n x n, each row summing to one.
     """
     h = float(bandwidth_m)
-    key = ("smoothing_kernel", len(segments), h)
-    if cache is not None and key in cache:
-        return cache[key]
-    md = _cached_distances(segments, max(h, float(radius_m or 0.0)), cache)
+    radius = max(h, float(radius_m or 0.0))
+    return _kept(
+        cache,
+        ("smoothing_kernel", len(segments), h),
+        lambda: _kernel(_cached_distances(segments, radius, cache), h),
+    )
+
+
+def _kernel(md: MidpointDistances, h: float) -> sp.csr_matrix:
+    """The row-normalised triangular kernel of bandwidth ``h`` from the distances ``md``."""
     near = md.dist < h
     rows, cols, kern = md.rows[near], md.cols[near], 1.0 - md.dist[near] / h
     norm = np.bincount(rows, weights=kern, minlength=md.n)
-    kernel = sp.csr_matrix((kern / norm[rows], (rows, cols)), shape=(md.n, md.n))
-    if cache is not None:
-        cache[key] = kernel
-    return kernel
+    return sp.csr_matrix((kern / norm[rows], (rows, cols)), shape=(md.n, md.n))
 
 
 def band_adjacency(
@@ -409,15 +412,30 @@ def band_adjacency(
     scipy.sparse.csr_matrix
     """
     band = float(band_m)
-    key = ("band_adjacency", len(segments), band)
-    if cache is not None and key in cache:
-        return cache[key]
-    md = _cached_distances(segments, max(band, float(radius_m or 0.0)), cache)
+    radius = max(band, float(radius_m or 0.0))
+    return _kept(
+        cache,
+        ("band_adjacency", len(segments), band),
+        lambda: _band(_cached_distances(segments, radius, cache), band),
+    )
+
+
+def _band(md: MidpointDistances, band: float) -> sp.csr_matrix:
+    """Symmetric binary weights between distinct segments within ``band`` in ``md``."""
     keep = (md.dist <= band) & (md.rows != md.cols)
     adj = sp.csr_matrix(
         (np.ones(int(keep.sum())), (md.rows[keep], md.cols[keep])), shape=(md.n, md.n)
     )
-    adj = ((adj + adj.T) > 0).astype(np.float64).tocsr()
+    return ((adj + adj.T) > 0).astype(np.float64).tocsr()
+
+
+def _kept(
+    cache: MutableMapping[Any, Any] | None, key: tuple[Any, ...], build: Callable[[], Any]
+) -> Any:
+    """``cache[key]`` when it is there, else ``build()``, kept under ``key`` when there is a cache."""
+    if cache is not None and key in cache:
+        return cache[key]
+    found = build()
     if cache is not None:
-        cache[key] = adj
-    return adj
+        cache[key] = found
+    return found
