@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
+from planning.charts import chart_style, pyplot
 from planning.routes import TeamRoute
 
 __all__ = ["M_PER_DEG_LAT", "M_PER_DEG_LON", "TEAM_COLOURS", "route_map_png", "team_colour"]
@@ -186,16 +187,21 @@ def _base_marker(ax: Any, at: np.ndarray, letter: str, colour: str) -> None:
     ax.scatter(
         [at[0]], [at[1]], marker="s", s=150, color=colour, edgecolor="white", lw=1.2, zorder=6
     )
+    _white_label(ax, at[0], at[1], letter, fontsize=7.5, zorder=7)
+
+
+def _white_label(ax: Any, x: float, y: float, text: str, *, fontsize: float, zorder: int) -> None:
+    """Bold white text centred on a marker (a base letter or a stop number)."""
     ax.text(
-        at[0],
-        at[1],
-        letter,
+        x,
+        y,
+        text,
         color="white",
         ha="center",
         va="center",
-        fontsize=7.5,
+        fontsize=fontsize,
         weight="bold",
-        zorder=7,
+        zorder=zorder,
     )
 
 
@@ -222,17 +228,7 @@ def _draw_stops(ax: Any, route: TeamRoute, frame: _Frame, colour: str) -> None:
             lw=1.5,
             zorder=8,
         )
-        ax.text(
-            sx[0] + off[0],
-            sx[1] + off[1],
-            str(s.order),
-            color="white",
-            ha="center",
-            va="center",
-            fontsize=8,
-            weight="bold",
-            zorder=9,
-        )
+        _white_label(ax, sx[0] + off[0], sx[1] + off[1], str(s.order), fontsize=8, zorder=9)
 
 
 def _draw_scale_and_north(ax: Any, frame: _Frame, pe: Any) -> None:
@@ -299,11 +295,8 @@ def route_map_png(
     bytes
         The PNG image.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
+    plt = pyplot()
     import matplotlib.patheffects as pe
-    import matplotlib.pyplot as plt
 
     base = route.team.base
     finish = route.team.finish_base
@@ -311,8 +304,7 @@ def route_map_png(
     pts = np.array([*path, base, finish, *[(s.lon, s.lat) for s in route.stops]], dtype=float)
     frame = _map_frame(pts, width_in, height_in)
 
-    rc = {"font.family": ["DejaVu Sans"], "font.size": 7}
-    with matplotlib.rc_context(rc):
+    with chart_style(font_size=7):
         fig = plt.figure(figsize=(width_in, height_in), dpi=dpi)
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(frame.xmin, frame.xmax)

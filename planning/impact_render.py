@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Hashable
 from datetime import date as Date
@@ -16,6 +14,7 @@ from markupsafe import Markup
 
 from geo.settings import Settings
 from planning.briefing_render import page_css
+from planning.charts import chart_style, png_data_uri, pyplot
 from planning.impact_figures import NO_DATA, PERIOD_KEYS, WITHHELD, SummaryFigures, month_label
 
 __all__ = ["chart_values", "summary_html", "totals_figure", "trend_figure"]
@@ -72,10 +71,7 @@ def trend_figure(figs: SummaryFigures) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import Patch
 
     data = chart_values(figs)
@@ -84,8 +80,7 @@ def trend_figure(figs: SummaryFigures) -> Any:
     nrows = max(1, math.ceil(len(cats) / ncols))
     this = set(month_label(m) for m in figs.periods["this"])
     no_data = {month_label(m) for m in figs.no_data}
-    rc = {"font.family": ["DejaVu Sans"], "font.size": 8}
-    with matplotlib.rc_context(rc):
+    with chart_style():
         fig, axes = plt.subplots(
             nrows, ncols, figsize=(7.2, 1.55 * nrows + 0.5), squeeze=False, sharex=True
         )
@@ -138,17 +133,13 @@ def totals_figure(figs: SummaryFigures) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.patches import Patch
 
     order = [p for p in PERIOD_KEYS if p in figs.periods]
     colours = {"last_year": _LY_COLOUR, "previous": _PREV_COLOUR, "this": _THIS_COLOUR}
     cats = list(figs.categories)
-    rc = {"font.family": ["DejaVu Sans"], "font.size": 8}
-    with matplotlib.rc_context(rc):
+    with chart_style():
         fig, ax = plt.subplots(figsize=(7.2, 0.14 * max(len(cats), 1) * len(order) + 0.9))
         h = 0.8 / len(order)
         for j, p in enumerate(order):
@@ -172,15 +163,6 @@ def totals_figure(figs: SummaryFigures) -> Any:
         ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=7.5)
         fig.tight_layout()
     return fig
-
-
-def _png_uri(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=170, facecolor="white")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 # ------------------------------------------------------------------------------------------
@@ -401,8 +383,8 @@ def summary_html(
         period_heads=[heads[p] for p in order],
         has_prev="previous" in figs.periods,
         total_rows=_total_rows(figs, order),
-        totals_chart=_png_uri(totals_figure(figs)),
-        trend_chart=_png_uri(trend_figure(figs)),
+        totals_chart=png_data_uri(totals_figure(figs), dpi=170),
+        trend_chart=png_data_uri(trend_figure(figs), dpi=170),
         month_heads=[month_label(m) for m in figs.months],
         month_rows=_month_rows(figs),
         street_heads=[heads[p] for p in comp],

@@ -16,6 +16,7 @@ import shapely
 
 from geo.hotspots import format_hour_windows
 from geo.privacy import safe_csv
+from planning.charts import chart_style, pyplot
 
 __all__ = [
     "MARKING",
@@ -308,11 +309,8 @@ def hotspots_map_pdf(
     bytes
         The PDF.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
+    plt = pyplot()
     import matplotlib.patheffects as pe
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     from planning.briefing_map import _draw_scale_and_north, _map_frame
@@ -325,7 +323,7 @@ def hotspots_map_pdf(
     w, s, e, n = (float(v) for v in bounds)
     width_in, height_in = 8.0, 6.2
     frame = _map_frame(np.array([[w, s], [e, n]]), width_in, height_in)
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "font.size": 8}):
+    with chart_style():
         fig = plt.figure(figsize=(11.69, 8.27))
         fig.text(0.5, 0.975, marking, ha="center", va="top", weight="bold", color="#b00020")
         fig.text(0.5, 0.02, marking, ha="center", va="bottom", weight="bold", color="#b00020")

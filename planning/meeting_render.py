@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
 import jinja2
@@ -11,6 +9,7 @@ import numpy as np
 from markupsafe import Markup
 
 from planning.briefing_render import DEFAULT_MARKING, page_css
+from planning.charts import chart_style, png_data_uri, pyplot
 
 __all__ = ["MARKING", "pdf_with_pages", "render", "top_figure", "weekly_figure"]
 
@@ -120,15 +119,6 @@ _DOC = jinja2.Environment(autoescape=True).from_string(
 )
 
 
-def _png_uri(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, facecolor="white")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def weekly_figure(facts: Any) -> Any:
     """Weekly reports at the hotspots and elsewhere, the weeks since the meeting shaded.
 
@@ -141,13 +131,9 @@ def weekly_figure(facts: Any) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     w = facts.weekly
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "font.size": 8}):
+    with chart_style():
         fig, ax = plt.subplots(figsize=(7.2, 2.3))
         x = np.arange(len(w))
         ax.plot(x, w["hotspots"], color=_HOT, lw=1.8, marker="o", ms=2.5, label="at the hotspots")
@@ -178,13 +164,9 @@ def top_figure(facts: Any, *, top: int = 12) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = facts.hotspots[:top]
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "font.size": 8}):
+    with chart_style():
         fig, ax = plt.subplots(figsize=(7.2, 0.28 * len(rows) + 0.8))
         y = np.arange(len(rows))
         ax.barh(y - 0.2, [h.last_period for h in rows], 0.4, color=_PREV, label="period before")
@@ -239,8 +221,8 @@ def render(facts: Any) -> str:
         "problems_of": problems_of,
         "agency": lambda a: facts.agency_labels.get(a, str(a)),
         "label": lambda h: facts.labels.get(h, "(not a hotspot now)"),
-        "weekly_uri": _png_uri(weekly_figure(facts)) if len(facts.weekly) > 1 else "",
-        "top_uri": _png_uri(top_figure(facts)) if hs else "",
+        "weekly_uri": png_data_uri(weekly_figure(facts), dpi=150) if len(facts.weekly) > 1 else "",
+        "top_uri": png_data_uri(top_figure(facts), dpi=150) if hs else "",
     }
     body = _ENV.from_string(_TEMPLATE).render(**ctx)
     title = f"Partner meeting pack: {facts.area_name}"
