@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import streamlit as st
@@ -87,6 +88,17 @@ except ValueError as exc:
     st.error(md_text(exc))
     st.stop()
 
+
+def _change_log(change: Callable[..., object], *args: object, **options: object) -> None:
+    """Make a change to the area's problem log as the signed-in user; a refusal says why."""
+    try:
+        change(store, *args, area_id=area.area_id, actor=user.email, role=user.role, **options)
+    except (ValueError, PermissionError) as exc:
+        st.error(md_text(exc))
+        return
+    st.rerun()
+
+
 with st.expander("Problem-solving log: add a problem, an action or a status"):
     st.caption(
         "Short text only, about places and what agencies will do: never a name, phone "
@@ -102,20 +114,13 @@ with st.expander("Problem-solving log: add a problem, an action or a status"):
         )
         scanning = st.text_input("What was seen (optional)", max_chars=300)
         if st.form_submit_button("Add problem"):
-            try:
-                add_problem(
-                    store,
-                    area_id=area.area_id,
-                    title=title,
-                    hotspot_ids=chosen,
-                    known_hotspots=set(labels) | {h for p in problems for h in p.hotspot_ids},
-                    scanning=scanning,
-                    actor=user.email,
-                    role=user.role,
-                )
-                st.rerun()
-            except (ValueError, PermissionError) as exc:
-                st.error(md_text(exc))
+            _change_log(
+                add_problem,
+                title=title,
+                hotspot_ids=chosen,
+                known_hotspots=set(labels) | {h for p in problems for h in p.hotspot_ids},
+                scanning=scanning,
+            )
     if problems:
         with st.form("meeting_add_response", clear_on_submit=True):
             st.markdown("**New action**")
@@ -129,21 +134,9 @@ with st.expander("Problem-solving log: add a problem, an action or a status"):
             due = st.date_input("Due", value=None, format="DD/MM/YYYY")
             started = st.date_input("Started", value=None, format="DD/MM/YYYY")
             if st.form_submit_button("Add action"):
-                try:
-                    add_response(
-                        store,
-                        pid,
-                        agency=agency,
-                        action=action,
-                        due=due,
-                        started=started,
-                        area_id=area.area_id,
-                        actor=user.email,
-                        role=user.role,
-                    )
-                    st.rerun()
-                except (ValueError, PermissionError) as exc:
-                    st.error(md_text(exc))
+                _change_log(
+                    add_response, pid, agency=agency, action=action, due=due, started=started
+                )
     actions = [(p, r) for p in problems for r in p.responses]
     if actions:
         with st.form("meeting_status"):
@@ -155,18 +148,7 @@ with st.expander("Problem-solving log: add a problem, an action or a status"):
             )
             status = st.radio("Status", STATUSES, horizontal=True)
             if st.form_submit_button("Save status"):
-                try:
-                    update_response(
-                        store,
-                        actions[pick][1].response_id,
-                        status=status,
-                        area_id=area.area_id,
-                        actor=user.email,
-                        role=user.role,
-                    )
-                    st.rerun()
-                except (ValueError, PermissionError) as exc:
-                    st.error(md_text(exc))
+                _change_log(update_response, actions[pick][1].response_id, status=status)
 
 document_downloads(
     html,
