@@ -41,6 +41,17 @@ def store(tmp_path: Path) -> Store:
     s.dispose()
 
 
+@pytest.fixture
+def demo_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The demo built in the test's data folder and default store (the one the app opens)."""
+    from geo.demo import build_demo
+
+    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
+    s = Store()
+    build_demo(s, data_dir=tmp_path)
+    return s
+
+
 @pytest.fixture(scope="session")
 def settings():
     """The project's settings."""

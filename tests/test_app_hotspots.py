@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo
-from geo.store import Store
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
-
-
-@pytest.fixture
-def demo(tmp_path, monkeypatch):
-    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
-    store = Store()
-    build_demo(store, data_dir=tmp_path)
-    return store
 
 
 def _hotspots_page() -> AppTest:
@@ -36,7 +25,7 @@ def _map_html(at: AppTest, index: int = 0) -> str:
     return args["script"] + args["header"] + str(args["js_links"]) + str(args["css_links"])
 
 
-def test_hotspots_page_on_the_demo(demo):
+def test_hotspots_page_on_the_demo(demo_store):
     at = _hotspots_page()
     table = next(d.value for d in at.dataframe if "Who should go" in d.value.columns)
     assert list(table.columns) == [
@@ -79,7 +68,7 @@ def test_hotspots_page_on_the_demo(demo):
     )
 
 
-def test_compare_view_shows_both_periods(demo):
+def test_compare_view_shows_both_periods(demo_store):
     at = _hotspots_page()
     at.toggle(key="hotspots_compare").set_value(True).run()
     assert not at.exception, at.exception

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo
-from geo.store import Store
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -64,14 +62,6 @@ WIDGET_KINDS = (
 )
 
 
-@pytest.fixture
-def demo(tmp_path, monkeypatch):
-    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
-    store = Store()
-    build_demo(store, data_dir=tmp_path)
-    return store
-
-
 def _frame_text(frame: pd.DataFrame) -> list[str]:
     cells = [str(c) for c in frame.columns]
     for col in frame.columns:
@@ -100,7 +90,7 @@ def visible_text(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_no_page_shows_a_technical_term(demo, page):
+def test_no_page_shows_a_technical_term(demo_store, page):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page(f"views/{page}.py").run()
