@@ -116,7 +116,9 @@ def _parse_bases(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
 
 
 _TILE_KEYS = ("{z}", "{x}", "{y}")
-_TILE_URL = re.compile(r"https://(\{s\}\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/[^\s\x00-\x1f\x7f\"'<>`\\]*")
+_TILE_URL = re.compile(
+    r"https://(\{s\}\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/[^\s\x00-\x1f\x7f\"'<>`\\]*"
+)
 
 
 def check_tiles(value: Any) -> str | None:

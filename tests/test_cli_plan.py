@@ -134,7 +134,6 @@ def test_brief_pdf_and_html(demo_env, capsys):
 
 
 def test_summary_pdf(demo_env, capsys):
-    import pandas as pd
 
     from geo.store import Store
 
