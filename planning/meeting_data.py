@@ -154,41 +154,10 @@ def gather(
     delivered = patrols_delivered(store, area.area_id, start=start, end=end)
     delivered = delivered.set_index("hotspot_id")
     problems = _problems(store, area.area_id)
-    responded = {h for p in problems if p.responses for h in p.hotspot_ids}
-    ring = _ring()
-    rows = []
-    for k, row in enumerate(hot.itertuples(index=False)):  # hotspots: tens, not reports
-        hid = str(row.hotspot_id)
-        t = trends.loc[hid]
-        pv, pm = _pair(planned, hid)
-        dv, dm = _pair(delivered, hid)
-        disp = None
-        if hid in responded or pv or dv:
-            disp = _displacement(
-                plain,
-                hot.iloc[k],
-                network if mode == "network" else None,
-                before=(lo, mid),
-                after=(mid, hi),
-                ring=ring,
-            )
-        rows.append(
-            HotspotFacts(
-                hotspot_id=hid,
-                label=str(row.label),
-                rank=k + 1,
-                trend=str(t["trend"]),
-                this_period=int(t["this_period"]),
-                last_period=int(t["last_period"]),
-                by_category=cats_of[k],
-                planned_visits=pv,
-                planned_minutes=pm,
-                delivered_visits=dv,
-                delivered_minutes=dm,
-                problems=[p.problem_id for p in problems if hid in p.hotspot_ids],
-                displacement=disp,
-            )
-        )
+    rows = _hotspot_rows(
+        hot, trends, cats_of, planned, delivered, problems, plain,
+        network=network if mode == "network" else None, before=(lo, mid), after=(mid, hi),
+    )  # fmt: skip
     in_hot = assign_reports(hot, now) >= 0
     threshold = int(settings.general.get("suppression_threshold", 10))
     gone = gone_hotspots(prev, hot)
@@ -215,6 +184,58 @@ def gather(
         | {str(h): str(lab) for h, lab in zip(gone["hotspot_id"], gone["label"], strict=True)},
         agency_labels=_agency_labels(),
     )
+
+
+def _hotspot_rows(
+    hot: Any,
+    trends: pd.DataFrame,
+    cats_of: list[dict[str, int]],
+    planned: pd.DataFrame,
+    delivered: pd.DataFrame,
+    problems: list[Any],
+    plain: pd.DataFrame,
+    *,
+    network: Any,
+    before: tuple[pd.Timestamp, pd.Timestamp],
+    after: tuple[pd.Timestamp, pd.Timestamp],
+) -> list[HotspotFacts]:
+    """One :class:`HotspotFacts` per hotspot: trend, categories, patrols, problems, displacement."""
+    ring = _ring()
+    responded = {h for p in problems if p.responses for h in p.hotspot_ids}
+    rows = []
+    for k, row in enumerate(hot.itertuples(index=False)):  # hotspots: tens, not reports
+        hid = str(row.hotspot_id)
+        t = trends.loc[hid]
+        pv, pm = _pair(planned, hid)
+        dv, dm = _pair(delivered, hid)
+        disp = None
+        if hid in responded or pv or dv:
+            disp = _displacement(
+                plain,
+                hot.iloc[k],
+                network,
+                before=before,
+                after=after,
+                ring=ring,
+            )
+        rows.append(
+            HotspotFacts(
+                hotspot_id=hid,
+                label=str(row.label),
+                rank=k + 1,
+                trend=str(t["trend"]),
+                this_period=int(t["this_period"]),
+                last_period=int(t["last_period"]),
+                by_category=cats_of[k],
+                planned_visits=pv,
+                planned_minutes=pm,
+                delivered_visits=dv,
+                delivered_minutes=dm,
+                problems=[p.problem_id for p in problems if hid in p.hotspot_ids],
+                displacement=disp,
+            )
+        )
+    return rows
 
 
 def _weekly(plain: pd.DataFrame, hot: Any, *, since: date, start: date, end: date) -> pd.DataFrame:
