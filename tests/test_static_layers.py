@@ -141,3 +141,40 @@ def test_report_points_reach_the_page_as_json_without_recompiling():
     out = _map_string(m)
     assert "{{ 6 * 7 }}" in out and "42" not in out
     assert "<b>" not in out and "\\u0026lt;b\\u0026gt;ASB" in out
+
+
+def test_colormap_hex_equals_branca_for_every_value():
+    from ui.maps import default_colormap
+
+    values = np.r_[np.linspace(-1.0, 12.0, 997), 0.5, 10.6, 3.3]
+    cmap = default_colormap(np.r_[0.5, 10.6])
+    from ui.hotspot_map import colormap_hex
+
+    assert list(colormap_hex(cmap, values)) == [cmap.rgb_hex_str(v) for v in values]
+
+
+def test_risk_layer_colours_orders_and_escapes_its_tooltips():
+    from ui.hotspot_map import add_risk_layer, colormap_hex
+    from ui.maps import default_colormap
+
+    segs = _streets().assign(
+        name=["<script>alert(1)</script>", "${x} `y` Street"], risk=[7.25, np.nan]
+    )
+    segs.loc[2] = ["Low Road", LineString([(-0.366, 53.741), (-0.365, 53.742)]), 1.0]
+    cmap = default_colormap(segs["risk"].dropna())
+    m = base_map(bounds=(-0.38, 53.73, -0.36, 53.75))
+    layer = add_risk_layer(
+        m, segs, column="risk", colormap=cmap, labels={"name": "Street <i>", "risk": "Risk"}
+    )
+    data = json.loads(layer.data_js)
+    rows = [f["properties"]["t"] for f in data["features"]]
+    # drawn lowest first, so the highest risk is on top; a missing value is grey
+    assert [r[1] for r in rows] == ["nan", "1.00", "7.25"]
+    colours = [f["properties"]["c"] for f in data["features"]]
+    assert colours == ["#bdbdbd", *colormap_hex(cmap, np.array([1.0, 7.25]))]
+    assert rows[2][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "${" not in rows[0][0] and "`" not in rows[0][0]
+    out = _map_string(m)
+    assert "<script>alert" not in out and "<i>" not in out
+    assert "Street \\u0026lt;i\\u0026gt;" in out  # the heads are escaped too
+    assert re.search(r"risk_layer_\w+\.addTo\(map_div\)", out) and "bindTooltip" in out

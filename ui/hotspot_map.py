@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from folium.map import Layer
 from folium.template import Template
 
 from planning.map_export import OUTLINE_COLOUR
 from ui.escape import escape_properties, escape_text, html_text
 from ui.maps import Legend, _rounded_geometries, _to_wgs84
-from ui.static_layers import render_as_text
+from ui.static_layers import render_as_text, safe_json
 
 __all__ = [
     "CATEGORY_COLOURS",
@@ -25,6 +26,8 @@ __all__ = [
     "add_heat_layer",
     "add_hotspot_outlines",
     "add_report_points",
+    "add_risk_layer",
+    "colormap_hex",
     "hotspot_legend",
 ]
 
@@ -365,3 +368,123 @@ def hotspot_legend(
     legend = Legend("".join(parts), position="bottomright")
     legend.add_to(m)
     return legend
+
+
+class _RiskLayer(Layer):
+    """Street segments coloured per feature, with a text tooltip each, from prepared JSON text."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.geoJson({{ this.data_js }}, {"
+        "style: function (f) { return {color: f.properties.c, weight: {{ this.weight }}, "
+        "opacity: 0.95, lineCap: 'round'}; }, "
+        "onEachFeature: function (f, l) { var h = {{ this.heads_js }}, t = '<table>';"
+        " for (var k = 0; k < h.length; k++) {"
+        " t += '<tr><th>' + h[k] + '</th><td>' + f.properties.t[k] + '</td></tr>'; }"
+        " l.bindTooltip(t + '</table>', {sticky: true}); }"
+        "});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data_js: str, *, heads: list[str], name: str, weight: float) -> None:
+        super().__init__(name=escape_text(name), overlay=True, show=True)
+        self._name = "RiskLayer"
+        self.data_js = data_js
+        self.heads_js = safe_json(heads)  # escaped HTML, as the cells
+        self.weight = float(weight)
+
+    def render(self, **kwargs: Any) -> None:
+        """Render without compiling the JSON as a template."""
+        render_as_text(self, **kwargs)
+
+
+def colormap_hex(cmap: Any, values: np.ndarray) -> np.ndarray:
+    """``cmap.rgb_hex_str`` of every value at once (a branca LinearColormap, vectorised).
+
+    Parameters
+    ----------
+    cmap
+        A :class:`branca.colormap.LinearColormap`.
+    values
+        Finite numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``"#rrggbb"`` strings, equal to ``cmap.rgb_hex_str(v)`` for each value.
+    """
+    index = np.asarray(cmap.index, dtype=float)
+    colours = np.asarray(cmap.colors, dtype=float)[:, :3]
+    x = np.asarray(values, dtype=float)
+    i = np.clip(np.searchsorted(index, x, side="left"), 1, len(index) - 1)
+    gap = index[i] - index[i - 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(gap > 0, (x - index[i - 1]) / gap, 1.0)
+    rgb = (1.0 - p)[:, None] * colours[i - 1] + p[:, None] * colours[i]
+    rgb = np.where((x <= index[0])[:, None], colours[0], rgb)
+    rgb = np.where((x >= index[-1])[:, None], colours[-1], rgb)
+    ints = (rgb * 255.9999).astype(np.int64)
+    return np.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in ints], dtype=object)
+
+
+def add_risk_layer(
+    m: folium.Map,
+    segments: pd.DataFrame,
+    *,
+    column: str,
+    colormap: Any,
+    labels: Mapping[str, str],
+    name: str = "Risk by street",
+    weight: float = 5,
+) -> _RiskLayer:
+    """Street segments coloured by ``column`` (highest on top), with an escaped tooltip each.
+
+    The same drawing as :func:`ui.maps.add_segments_by_value`, written as one prepared
+    script: colours computed at once, tooltip cells HTML-escaped here (Leaflet shows them
+    as text in a small table), no per-feature style mapping and no template compiling.
+
+    Parameters
+    ----------
+    m
+        The map.
+    segments
+        Segments (GeoDataFrame) with ``column`` and the ``labels`` columns.
+    column
+        The numeric column that sets the colour.
+    colormap
+        A branca LinearColormap.
+    labels
+        column -> label of the tooltip rows (``column`` is written with two decimals).
+    name
+        The layer's name in the layer switcher.
+    weight
+        Line width in pixels.
+
+    Returns
+    -------
+    _RiskLayer
+        The layer, already added to ``m``.
+    """
+    data = _to_wgs84(segments)
+    order = np.nan_to_num(data[column].to_numpy(dtype=float), nan=-np.inf)  # missing first
+    data = data.iloc[np.argsort(order, kind="stable")]
+    values = data[column].to_numpy(dtype=float)
+    geoms = shapely.simplify(np.asarray(data.geometry.values), 1e-5, preserve_topology=False)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, 6))
+    finite = np.isfinite(values)
+    colours = np.where(finite, colormap_hex(colormap, np.where(finite, values, 0.0)), "#bdbdbd")
+    cells = {
+        c: [f"{v:.2f}" for v in values] if c == column else [html_text(v) for v in data[c]]
+        for c in labels
+    }
+    rows = list(zip(*cells.values(), strict=True)) if cells else [()] * len(values)
+    props = [safe_json({"c": c, "t": list(r)}) for c, r in zip(colours, rows, strict=True)]
+    features = ",".join(
+        f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+        for p, g in zip(props, shapely.to_geojson(geoms), strict=True)
+    )
+    text = '{"type":"FeatureCollection","features":[' + features + "]}"
+    heads = [html_text(a) for a in labels.values()]
+    layer = _RiskLayer(text, heads=heads, name=name, weight=weight)
+    layer.add_to(m)
+    return layer

@@ -29,11 +29,11 @@ from ui.hotspot_map import (
     add_heat_layer,
     add_hotspot_outlines,
     add_report_points,
+    add_risk_layer,
     hotspot_legend,
 )
 from ui.maps import (
     RISK_COLORS,
-    add_segments_by_value,
     base_map,
     default_colormap,
     tile_options,
@@ -205,11 +205,11 @@ def _risk_layer(m: folium.Map) -> tuple[float, float] | None:
     if not len(top):
         return None
     cmap = default_colormap(top[col])
-    add_segments_by_value(
+    add_risk_layer(
         m,
         top,
         column=col,
-        tooltip_fields={"name": "Street", col: "Risk (weighted reports)"},
+        labels={"name": "Street", col: "Risk (weighted reports)"},
         colormap=cmap,
         name="Risk by street",
     )

@@ -73,6 +73,12 @@ def test_hotspots_row_zoom_layers_and_downloads(
         timeout=10_000,
     )
     assert frame.locator(".hotspot-id").count() >= 1
+    tip = frame.evaluate(
+        "() => { const l = Object.values(window.map._layers).find(x => x.feature && "
+        "Array.isArray(x.feature.properties.t)); l.openTooltip(); "
+        "return document.querySelector('.leaflet-tooltip').innerText; }"
+    )
+    assert "Risk (weighted reports)" in tip and "Street" in tip  # the risk layer's tooltip
     save_screenshot(page, "hotspots_layers")
 
     kml = _download(page, "Download KML", tmp_path)
