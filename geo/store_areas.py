@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -63,9 +64,21 @@ def write_current_area_id(conn: sa.Connection, area_id: str | None) -> None:
     area_id
         The area, or ``None``.
     """
+    if area_id is None:
+        conn.execute(store_meta.delete().where(store_meta.c.name == CURRENT_AREA_KEY))
+        return
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):  # an upsert: two writers at once never collide
+        insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+        stmt = insert(store_meta).values(name=CURRENT_AREA_KEY, value=str(area_id))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[store_meta.c.name], set_={"value": stmt.excluded.value}
+            )
+        )
+        return
     conn.execute(store_meta.delete().where(store_meta.c.name == CURRENT_AREA_KEY))
-    if area_id is not None:
-        conn.execute(store_meta.insert().values(name=CURRENT_AREA_KEY, value=str(area_id)))
+    conn.execute(store_meta.insert().values(name=CURRENT_AREA_KEY, value=str(area_id)))
 
 
 def resolve_area_id(
@@ -151,20 +164,28 @@ def create_default_area(conn: sa.Connection, *, actor: str | None = None) -> str
     area_id = uuid.uuid4().hex[:16]
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     actor = (actor or current_user())[:255]
-    conn.execute(
-        areas.insert().values(
-            area_id=area_id,
-            name=DEFAULT_AREA_NAME,
-            min_lon=w,
-            min_lat=s,
-            max_lon=e,
-            max_lat=n,
-            boundary=None,
-            synthetic=False,
-            created_at=now,
-            created_by=actor,
-            settings=json.dumps({}),
-        )
-    )
+    values = {
+        "area_id": area_id,
+        "name": DEFAULT_AREA_NAME,
+        "min_lon": w,
+        "min_lat": s,
+        "max_lon": e,
+        "max_lat": n,
+        "boundary": None,
+        "synthetic": False,
+        "created_at": now,
+        "created_by": actor,
+        "settings": json.dumps({}),
+    }
+    # Two first imports at the same moment (two processes) both find no area: the second
+    # one's insert does nothing and both go on with the one "Default area".
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+        conn.execute(insert(areas).values(**values).on_conflict_do_nothing())
+    else:
+        conn.execute(areas.insert().values(**values))
+    q = sa.select(areas.c.area_id).where(areas.c.name == DEFAULT_AREA_NAME)
+    area_id = str(conn.execute(q).scalar_one())
     write_current_area_id(conn, area_id)
     return area_id
