@@ -39,6 +39,7 @@ from ui.maps import (
     tile_options,
 )
 from ui.state import (
+    HOTSPOT_COLUMNS,
     current_hotspots,
     data_version,
     get_network,
@@ -106,7 +107,10 @@ network = get_network(sel.area_id)
 url, version = default_db_url(), data_version(store)
 periods = previous_period(sel.start, sel.end)
 history_start = min(periods.prev_start, sel.end - timedelta(days=365))
-history = selected_reports(url, version, replace(sel, start=history_start))
+# The hotspot methods' columns are all the trends, the heat map and the points read.
+history = selected_reports(url, version, replace(sel, start=history_start), HOTSPOT_COLUMNS)
+# The period's own reports (heat map, points) are the tail of the history: no second read.
+period_reports = history.loc[pd.to_datetime(history["occurred_at"]) >= pd.Timestamp(sel.start)]
 trends = hotspot_trends(hot, history, periods=periods)
 months = monthly_counts(hot, history, end=sel.end)
 rows = hotspot_rows(hot, label=settings.label, trends=trends)
@@ -177,7 +181,7 @@ def _bounds(chosen: list[int]) -> tuple[float, float, float, float]:
         w, s, e, n = network.segments.total_bounds
         pad = 0.0
     else:
-        reps = selected_reports(url, version, sel)
+        reps = period_reports
         w, s, e, n = reps["lon"].min(), reps["lat"].min(), reps["lon"].max(), reps["lat"].max()
         pad = 0.002
     return w - pad, s - pad, e + pad, n + pad
@@ -228,7 +232,7 @@ def _map(chosen: list[int]) -> None:
         trends=dict(zip(rows["hotspot_id"], rows["trend"], strict=True)),
         tooltip_fields=tips,
     )
-    reports = selected_reports(url, version, sel)
+    reports = period_reports
     add_heat_layer(m, reports)
     cats = None
     if user.sees_report_level:
