@@ -1,7 +1,8 @@
-"""Benchmark: first run and sidebar rerun of every app page on the demo vs a bare Streamlit run."""
+"""Benchmark: first run and sidebar rerun of every app page on the demo (or a synthetic city) vs bare Streamlit."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -207,25 +208,79 @@ def cold_hotspots() -> float:
     return statistics.median(times)
 
 
+def build_city(store: Store, segments: int, n_reports: int) -> dict[str, int]:
+    """A synthetic city area: its street network and ``n_reports`` imported reports.
+
+    Parameters
+    ----------
+    store
+        The benchmark's store.
+    segments
+        About this many street segments (:func:`benchmarks.scale.city_lines`).
+    n_reports
+        Reports (80% spread by street length, 20% in planted clusters), imported as a
+        partner CSV through the real import path.
+
+    Returns
+    -------
+    dict
+        ``{"segments"}`` of the loaded network.
+    """
+    from benchmarks.scale import city_lines, city_reports
+    from geo.areas import create_area
+    from geo.ingest import import_file
+    from geo.streets import StreetNetwork
+    from geo.workspace import install_network
+
+    gpkg = TMP / "city.gpkg"
+    city_lines(segments, seed=segments).to_file(gpkg, driver="GPKG")
+    net = StreetNetwork.from_file(gpkg)
+    area = create_area(store, "Scale city", bbox=tuple(net.segments.total_bounds))
+    install_network(net, store, data_dir=TMP, area_id=area.area_id)
+    raw, _ = city_reports(net, n_reports, seed=n_reports + segments)
+    path = TMP / "partner.csv"
+    when = raw["Date"].dt.strftime("%d/%m/%Y %H:%M")
+    raw.drop(columns=["category"]).assign(Date=when).to_csv(path, index=False)
+    import_file(path, store=store, source="police", network=net, rejects_dir=TMP)
+    return {"segments": len(net.segments)}
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="--city 30000 --pages hotspots: only the Hotspots page, on a city of 30k segments",
+    )
+    parser.add_argument("--city", type=int, default=0, help="segments of a synthetic city")
+    parser.add_argument("--city-reports", type=int, default=100_000)
+    parser.add_argument("--pages", default="", help="comma-separated page stems (default all)")
+    return parser.parse_args()
+
+
 def main() -> None:
-    """Build the demo, time every page and print the table and the JSON line."""
+    """Build the demo (or a city), time the pages and print the table and the JSON line."""
     warnings.filterwarnings("ignore")
+    args = _arguments()
     t0 = time.perf_counter()
     store = Store()
-    demo = build_demo(store, data_dir=TMP)
+    if args.city:
+        demo = build_city(store, args.city, args.city_reports)
+    else:
+        demo = build_demo(store, data_dir=TMP)
     n_reports = store.count_reports()
     store.dispose()
     build_s = time.perf_counter() - t0
 
     bare = bare_run()
     cold = cold_hotspots()
-    pages = listed_pages()
+    chosen = {p for p in args.pages.split(",") if p}
+    pages = [p for p in listed_pages() if not chosen or p in chosen]
     counter = [0]
     results = {page: measure_page(page, counter) for page in pages}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    what = f"City ({args.city:,} asked)" if args.city else "Demo"
     print(
-        f"Demo: {n_reports:,} reports on {demo['segments']:,} segments (built in {build_s:.1f} s)"
+        f"{what}: {n_reports:,} reports on {demo['segments']:,} segments (built in {build_s:.1f} s)"
     )
     print(f"Bare Streamlit run (peer): {bare:.3f} s; medians of {REPEATS} repeats\n")
     header = (

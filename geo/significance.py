@@ -24,9 +24,7 @@ __all__ = [
     "segment_band_adjacency",
 ]
 
-NORMAL_ABOVE_SEGMENTS = (
-    5_000  # "auto": normal above (esda: 1.5 s at 5k, 2.8 s at 10k, 0 found at 26k)
-)
+NORMAL_ABOVE_SEGMENTS = 5_000  # "auto": normal above (the 1/(P+1) floor: 0 found at 26k)
 PERMUTATION_MAX_SEGMENTS = 50_000  # permutations cost P x n array work: normal above
 _PERM_BLOCK_CELLS = 2_000_000  # permutation x segment cells per block (16 MB of float64)
 

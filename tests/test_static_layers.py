@@ -178,3 +178,20 @@ def test_risk_layer_colours_orders_and_escapes_its_tooltips():
     assert "<script>alert" not in out and "<i>" not in out
     assert "Street \\u0026lt;i\\u0026gt;" in out  # the heads are escaped too
     assert re.search(r"risk_layer_\w+\.addTo\(map_div\)", out) and "bindTooltip" in out
+
+
+def test_heat_layer_keeps_folium_output_and_links_leaflet_heat():
+    import pandas as pd
+
+    from ui.hotspot_map import add_heat_layer
+
+    reports = pd.DataFrame({"lat": [53.74, np.nan, 53.7412345], "lon": [-0.37, -0.36, -0.365]})
+    m = base_map(bounds=(-0.38, 53.73, -0.35, 53.75))
+    group = add_heat_layer(m, reports)
+    (heat,) = group._children.values()
+    ref = folium.plugins.HeatMap([[53.74, -0.37], [53.74123, -0.365]], radius=18, blur=22)
+    assert heat.data == ref.data  # the missing point dropped, the others rounded to 1 m
+    assert heat._get_self_bounds() == ref._get_self_bounds()
+    html = m.get_root().render()
+    assert "L.heatLayer(" in html and "[[53.74, -0.37], [53.74123, -0.365]]" in html
+    assert re.search(r'<script src="[^"]*heat[^"]*\.js"', html)  # leaflet-heat is linked

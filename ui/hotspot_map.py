@@ -10,7 +10,7 @@ import folium.plugins
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import CssLink, JavascriptLink, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
@@ -186,10 +186,40 @@ def add_heat_layer(
     folium.FeatureGroup
     """
     group = folium.FeatureGroup(name=escape_text(name), show=False)
-    pts = reports[["lat", "lon"]].dropna().to_numpy(float).round(5)
-    folium.plugins.HeatMap(pts.tolist(), radius=18, blur=22, min_opacity=0.3).add_to(group)
+    pts = reports[["lat", "lon"]].to_numpy(float)
+    pts = pts[np.isfinite(pts).all(axis=1)].round(5)
+    _Heat(pts, radius=18, blur=22, min_opacity=0.3).add_to(group)
     group.add_to(m)
     return group
+
+
+class _Heat(folium.plugins.HeatMap):
+    """Leaflet.heat from finite numpy points: no per-point check, bounds by numpy, added as text.
+
+    folium validates each point in Python and compiles the rendered script (every point)
+    as a template: 0.75 s for 80,000 reports.
+    """
+
+    def __init__(self, points: np.ndarray, **options: Any) -> None:
+        super().__init__([[0.0, 0.0]], **options)
+        self.data = points.tolist()
+        self._bounds = (
+            [points.min(axis=0).tolist(), points.max(axis=0).tolist()]
+            if len(points)
+            else [[None, None], [None, None]]
+        )
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds
+
+    def render(self, **kwargs: Any) -> None:
+        """Link leaflet-heat as folium does, then add the script as text."""
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        render_as_text(self, **kwargs)
 
 
 class _ClusterPoints(MacroElement):
