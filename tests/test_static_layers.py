@@ -195,3 +195,16 @@ def test_heat_layer_keeps_folium_output_and_links_leaflet_heat():
     html = m.get_root().render()
     assert "L.heatLayer(" in html and "[[53.74, -0.37], [53.74123, -0.365]]" in html
     assert re.search(r'<script src="[^"]*heat[^"]*\.js"', html)  # leaflet-heat is linked
+
+
+def test_heat_layer_sends_reports_at_one_place_once_with_their_count():
+    import pandas as pd
+
+    from ui.hotspot_map import add_heat_layer
+
+    lat = [53.74, 53.74, 53.740001, 53.75, 53.74]  # three at one place (to 1 m), one apart
+    lon = [-0.37, -0.37, -0.370001, -0.36, -0.37]
+    m = base_map(bounds=(-0.38, 53.73, -0.35, 53.76))
+    (heat,) = add_heat_layer(m, pd.DataFrame({"lat": lat, "lon": lon}))._children.values()
+    assert heat.data == [[53.74, -0.37, 4.0], [53.75, -0.36, 1.0]]
+    assert heat._get_self_bounds() == [[53.74, -0.37], [53.75, -0.36]]

@@ -188,6 +188,10 @@ def add_heat_layer(
     group = folium.FeatureGroup(name=escape_text(name), show=False)
     pts = reports[["lat", "lon"]].to_numpy(float)
     pts = pts[np.isfinite(pts).all(axis=1)].round(5)
+    if len(pts):  # reports at one place (police.uk map points) go once, weighted by count
+        pts, counts = np.unique(pts, axis=0, return_counts=True)
+        if counts.max() > 1:  # Leaflet.heat adds a point's weight as it adds repeats
+            pts = np.c_[pts, counts]
     _Heat(pts, radius=18, blur=22, min_opacity=0.3).add_to(group)
     group.add_to(m)
     return group
@@ -204,7 +208,7 @@ class _Heat(folium.plugins.HeatMap):
         super().__init__([[0.0, 0.0]], **options)
         self.data = points.tolist()
         self._bounds = (
-            [points.min(axis=0).tolist(), points.max(axis=0).tolist()]
+            [points[:, :2].min(axis=0).tolist(), points[:, :2].max(axis=0).tolist()]
             if len(points)
             else [[None, None], [None, None]]
         )
