@@ -155,3 +155,9 @@ def _write_output(path: Path, data: str | bytes) -> None:
         path.write_bytes(data)
     else:
         path.write_text(data, encoding="utf-8")
+
+
+def _day(text: str | None, what: str) -> Any:
+    """A calendar day (midnight) from ``text``; ``None`` stays ``None``; a bad date is a user error."""
+    day = _date(text, what)
+    return None if day is None else day.normalize()

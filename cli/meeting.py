@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cli.common import _day
+
 __all__ = ["add_meeting_parsers", "cmd_export", "cmd_meeting"]
 
 
@@ -34,18 +36,6 @@ def add_meeting_parsers(sub: Any) -> None:
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     p.add_argument("--out", required=True, help="output .zip")
     add_area_option(p)
-
-
-def _day(text: str | None, what: str) -> Any:
-    import pandas as pd
-
-    if text is None:
-        return None
-    try:
-        return pd.Timestamp(text).normalize()
-    except (ValueError, TypeError) as exc:
-        msg = f"{what} must be a date such as 2024-01-31"
-        raise ValueError(msg) from exc
 
 
 def _context(args: argparse.Namespace, store: Any) -> tuple[Any, Any, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli.common import _day
+
 __all__ = [
     "add_partnership_parsers",
     "cmd_displacement",
@@ -51,18 +53,6 @@ def add_partnership_parsers(sub: Any) -> None:
     p.add_argument("--outer", type=float, default=None, metavar="M", help="ring to (m)")
     p.add_argument("--categories", nargs="*", default=None, help="category slugs")
     add_area_option(p)
-
-
-def _day(text: str | None, what: str) -> Any:
-    import pandas as pd
-
-    if text is None:
-        return None
-    try:
-        return pd.Timestamp(text).normalize()
-    except (ValueError, TypeError) as exc:
-        msg = f"{what} must be a date such as 2024-01-31"
-        raise ValueError(msg) from exc
 
 
 def known_hotspot_ids(store: Any, area: Any, *, network: Any, settings: Any) -> set[str]:
