@@ -94,6 +94,43 @@ def snap_reports(reports: pd.DataFrame, network: Snapper, *, max_distance_m: flo
     return out
 
 
+def _summary(
+    result: Any,
+    stored: Mapping[str, Any],
+    area: Any,
+    frame: Any,
+    settings: Settings,
+    snapped: int,
+    off_network: int,
+    rejects_path: Any,
+) -> ImportSummary:
+    """The :class:`ImportSummary` of one import from its read result and what was stored."""
+    return ImportSummary(
+        file_name=result.file_name,
+        source=result.source,
+        format=result.format,
+        rows_read=result.rows_read,
+        accepted=stored["accepted"],
+        duplicates=stored["duplicates"],
+        rejected=result.rejected_count,
+        off_network=off_network,
+        snapped=snapped,
+        batch_id=stored["batch_id"],
+        rejects_file=rejects_path,
+        mapping=result.mapping,
+        dropped_columns=result.dropped_columns,
+        notes=result.notes,
+        rejected_rows=result.rejected,
+        stored_name=result.stored_name,
+        other_categories=result.other_categories,
+        other_sources=result.other_sources,
+        dropped_hints=result.dropped_hints,
+        area_id=area.area_id,
+        area_name=area.name,
+        unmapped=_unmapped(frame, settings),
+    )
+
+
 def import_file(
     src: str | os.PathLike[str] | bytes | IO[bytes],
     *,
@@ -172,30 +209,7 @@ def import_file(
         area_id=area.area_id,
     )
     rejects_path = _write_rejects(result, stored["batch_id"], rejects_dir)
-    summary = ImportSummary(
-        file_name=result.file_name,
-        source=result.source,
-        format=result.format,
-        rows_read=result.rows_read,
-        accepted=stored["accepted"],
-        duplicates=stored["duplicates"],
-        rejected=result.rejected_count,
-        off_network=off_network,
-        snapped=snapped,
-        batch_id=stored["batch_id"],
-        rejects_file=rejects_path,
-        mapping=result.mapping,
-        dropped_columns=result.dropped_columns,
-        notes=result.notes,
-        rejected_rows=result.rejected,
-        stored_name=result.stored_name,
-        other_categories=result.other_categories,
-        other_sources=result.other_sources,
-        dropped_hints=result.dropped_hints,
-        area_id=area.area_id,
-        area_name=area.name,
-        unmapped=_unmapped(frame, settings),
-    )
+    summary = _summary(result, stored, area, frame, settings, snapped, off_network, rejects_path)
     _check_accounting(summary)
     return summary
 
