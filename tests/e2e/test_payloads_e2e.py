@@ -210,7 +210,14 @@ def _open_map_tooltips(page: Any) -> int:
 
 
 def _upload(page: Any, name: str, data: bytes, mime: str, *, button: str | None) -> None:
-    chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    # by its label: a supervisor's Data page also offers "Set up your area" with uploaders
+    label = "Partner file" if button == "Import" else "GPX tracks"
+    chooser = (
+        page.locator('[data-testid="stFileUploader"]')
+        .filter(has_text=label)
+        .locator('[data-testid="stFileUploaderDropzoneInput"]')
+        .first
+    )
     chooser.set_input_files({"name": name, "mimeType": mime, "buffer": data})
     page.locator('[data-testid="stFileChip"]').first.wait_for(timeout=30_000)
     if button:
@@ -270,6 +277,8 @@ def test_every_page_with_hostile_data(
     page.get_by_role("button", name="Plan patrols").click()
     wait_for_app(page, timeout_ms=180_000)
     save_screenshot(page, "payloads_patrols")
+    page.get_by_text("Risk covered").first.wait_for(timeout=120_000)
+    wait_for_app(page, timeout_ms=60_000)
     alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
     assert page.locator(MAP_IFRAME).count() >= 1, alerts
     assert _open_map_tooltips(page) > 0
