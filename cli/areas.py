@@ -172,6 +172,21 @@ def area_network(args: argparse.Namespace, store: Any, area: Any) -> Any:
     return current_network(area.area_id if area is not None else None, store=store)
 
 
+def area_context(args: argparse.Namespace, store: Any) -> tuple[Any, Any, Any]:
+    """The command's area with its settings and street network (``None`` without one).
+
+    Raises
+    ------
+    ValueError
+        When the store has no area yet.
+    """
+    area = area_for(args, store)
+    if area is None:
+        msg = "no area yet: create one with 'beatplan area create' and import files"
+        raise ValueError(msg)
+    return area, area_settings_for(args, area), area_network(args, store, area)
+
+
 def _parse_box(text: str) -> tuple[float, float, float, float]:
     try:
         parts = [float(p) for p in str(text).replace(" ", "").split(",")]

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cli.areas import area_context
 from cli.common import _day
 
 __all__ = ["add_meeting_parsers", "cmd_export", "cmd_meeting"]
@@ -38,16 +39,6 @@ def add_meeting_parsers(sub: Any) -> None:
     add_area_option(p)
 
 
-def _context(args: argparse.Namespace, store: Any) -> tuple[Any, Any, Any]:
-    from cli.areas import area_for, area_network, area_settings_for
-
-    area = area_for(args, store)
-    if area is None:
-        msg = "no area yet: create one with 'beatplan area create' and import files"
-        raise ValueError(msg)
-    return area, area_settings_for(args, area), area_network(args, store, area)
-
-
 def cmd_meeting(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """Run ``beatplan meeting``: write the partner-meeting pack.
 
@@ -72,7 +63,7 @@ def cmd_meeting(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     if suffix not in (".pdf", ".html", ".htm"):
         msg = f"Cannot write {out.name}: use a .pdf or .html file name."
         raise ValueError(msg)
-    area, settings, network = _context(args, store)
+    area, settings, network = area_context(args, store)
     facts = meeting_facts(
         store,
         area,
@@ -120,7 +111,7 @@ def cmd_export(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """
     from planning.research_export import write_research_export
 
-    area, settings, network = _context(args, store)
+    area, settings, network = area_context(args, store)
     cats = [c.strip() for item in args.categories or [] for c in item.split(",") if c.strip()]
     result = write_research_export(
         store,

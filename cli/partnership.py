@@ -219,15 +219,13 @@ def cmd_displacement(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """
     import pandas as pd
 
-    from cli.areas import area_for, area_network, area_settings_for
+    from cli.areas import area_context
     from geo.areas import default_categories
     from geo.workspace import compute_hotspots
     from planning.displacement import displacement_watch
     from planning.problems import partnership_settings
 
-    area = area_for(args, store)
-    settings = area_settings_for(args, area)
-    network = area_network(args, store, area)
+    area, settings, network = area_context(args, store)
     day = pd.Timedelta(days=1)
     b0, b1 = _day(args.before_from, "--before-from"), _day(args.before_to, "--before-to") + day
     a0, a1 = _day(args.after_from, "--after-from"), _day(args.after_to, "--after-to") + day
