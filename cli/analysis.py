@@ -105,6 +105,12 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+_EVALUATE_HELP = (
+    "back-test forecasts (ours and baselines, each calibrated on training only): "
+    "hit rate, PAI, PEI with 95%% intervals"
+)
+
+
 def add_analysis_parsers(sub: Any) -> None:
     """Add the hotspots and evaluate sub-commands."""
     add_area_option = areas.add_area_option
@@ -116,11 +122,7 @@ def add_analysis_parsers(sub: Any) -> None:
     p.add_argument("--out", required=True, help="output .geojson or .csv")
     add_area_option(p)
 
-    p = sub.add_parser(
-        "evaluate",
-        help="back-test forecasts (ours and baselines, each calibrated on training only): "
-        "hit rate, PAI, PEI with 95%% intervals",
-    )
+    p = sub.add_parser("evaluate", help=_EVALUATE_HELP)
     p.add_argument("--train-from", default=None, metavar="DATE")
     p.add_argument("--train-to", default=None, metavar="DATE")
     p.add_argument("--test-from", default=None, metavar="DATE")

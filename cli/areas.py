@@ -248,16 +248,13 @@ def _clip_box(area: Any) -> tuple[float, float, float, float] | None:
 def cmd_area(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """``beatplan area create | list | delete | use``: one JSON line each.
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------
     dict
+        ``list``: ``{"areas", "current"}``; ``create``/``use``: the area; ``delete``: what
+        was removed, with ``deleted``.
     """
     from geo.areas import current_area, delete_area, get_area, list_areas, set_current_area
 
@@ -279,16 +276,12 @@ def cmd_area(args: argparse.Namespace, store: Any) -> dict[str, Any]:
 def cmd_imports(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """``beatplan imports list | delete BATCH`` for the area: one JSON line each.
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------
     dict
+        ``list``: ``{"area", "imports"}``; ``delete``: what the import removed.
     """
     from geo.ingest import delete_import
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USER = 2
+
+#: A command that works on the store: ``handler(args, store)`` runs one ``beatplan`` command
+#: with ``args`` (the parsed arguments) on ``store`` (the command's one
+#: :class:`geo.store.Store`) and returns the JSON line it prints, as a dict.
+StoreCommand = Callable[[argparse.Namespace, Any], dict[str, Any]]
 
 
 class UserError(Exception):

@@ -7,15 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import areas
-from cli.common import (
-    _area,
-    _area_id,
-    _network,
-    _parse_bbox,
-    _parse_mapping,
-    _settings,
-    _store,
-)
+from cli.common import _area, _area_id, _network, _parse_bbox, _parse_mapping, _settings, _store
 
 
 def cmd_import(args: argparse.Namespace) -> dict[str, Any]:

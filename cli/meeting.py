@@ -42,12 +42,7 @@ def add_meeting_parsers(sub: Any) -> None:
 def cmd_meeting(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """Run ``beatplan meeting``: write the partner-meeting pack.
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------
@@ -97,12 +92,7 @@ def cmd_meeting(args: argparse.Namespace, store: Any) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """Run ``beatplan export research``: the anonymised research export (zip).
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------

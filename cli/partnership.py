@@ -101,12 +101,7 @@ def known_hotspot_ids(store: Any, area: Any, *, network: Any, settings: Any) -> 
 def cmd_problems(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     """Run ``beatplan problems list|add|update``.
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------
@@ -167,33 +162,15 @@ def _known(args: argparse.Namespace, store: Any, area: Any) -> set[str]:
 
 def _response_command(args: argparse.Namespace, store: Any, area: Any, log: Any) -> dict[str, Any]:
     """Add a response to ``--problem`` (add) or change response ``--response`` (update)."""
+    given = {"agency": args.agency, "action": args.action_text, "due": args.due}
+    given |= {"started": args.started, "area_id": area.area_id, "settings_path": args.settings}
     if args.action == "add":
         if not args.agency or not args.action_text:
             msg = "adding a response needs --problem ID, --agency and --action-text"
             raise ValueError(msg)
-        response = log.add_response(
-            store,
-            args.problem,
-            agency=args.agency,
-            action=args.action_text,
-            due=args.due,
-            status=args.status or "open",
-            started=args.started,
-            area_id=area.area_id,
-            settings_path=args.settings,
-        )
+        response = log.add_response(store, args.problem, status=args.status or "open", **given)
     else:
-        response = log.update_response(
-            store,
-            args.response,
-            status=args.status,
-            due=args.due,
-            started=args.started,
-            action=args.action_text,
-            agency=args.agency,
-            area_id=area.area_id,
-            settings_path=args.settings,
-        )
+        response = log.update_response(store, args.response, status=args.status, **given)
     problem = log.get_problem(store, response.problem_id)
     return {"area": area.name, "response_id": response.response_id, "problem": problem.to_json()}
 
@@ -204,12 +181,7 @@ def cmd_displacement(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     The hotspot is found by its stable id among the area's hotspots of the before period
     (else of the whole span, for a hotspot that only formed later).
 
-    Parameters
-    ----------
-    args
-        The parsed arguments.
-    store
-        The store.
+    A :data:`cli.common.StoreCommand`: ``args`` are the parsed arguments, ``store`` the store.
 
     Returns
     -------

@@ -139,6 +139,7 @@ def validate_area_name(name: object) -> str:
     Returns
     -------
     str
+        The name as it is stored.
 
     Raises
     ------

@@ -50,6 +50,7 @@ def encode(number: int, *, width: int = 1) -> str:
     Returns
     -------
     str
+        The digits, at least ``width`` of them.
 
     Raises
     ------

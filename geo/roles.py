@@ -76,6 +76,7 @@ def normalise_email(email: str) -> str:
     Returns
     -------
     str
+        The address, trimmed and in lower case.
 
     Raises
     ------

@@ -140,6 +140,7 @@ def briefing_html(
     Returns
     -------
     str
+        The HTML document.
 
     Raises
     ------

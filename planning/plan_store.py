@@ -164,6 +164,7 @@ def newest_plan_id(store: Store, *, area_id: str, plan_date: str) -> str:
     Returns
     -------
     str
+        The plan id.
 
     Raises
     ------

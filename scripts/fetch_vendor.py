@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     Parameters
     ----------
     argv
-        Arguments (default: ``sys.argv[1:]``).
+        The command-line arguments; ``None`` reads them from ``sys.argv``.
 
     Returns
     -------

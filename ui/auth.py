@@ -328,6 +328,7 @@ def patrol_team(user: User, team: str | None) -> str:
     Returns
     -------
     str
+        The team to record the patrol for.
 
     Raises
     ------

@@ -87,16 +87,12 @@ with st.form("import_form", clear_on_submit=False):
 
 def _parse_mapping(text: str) -> dict[str, str] | None:
     pairs = [p.strip() for p in text.split(",") if p.strip()]
-    if not pairs:
-        return None
-    out: dict[str, str] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            msg = f"Column mapping: {pair!r} is not FIELD=COLUMN."
-            raise BeatplanError(msg)
-        fld, col = pair.split("=", 1)
-        out[fld.strip()] = col.strip()
-    return out
+    bad = [p for p in pairs if "=" not in p]
+    if bad:
+        msg = f"Column mapping: {bad[0]!r} is not FIELD=COLUMN."
+        raise BeatplanError(msg)
+    halves = (pair.split("=", 1) for pair in pairs)
+    return {fld.strip(): col.strip() for fld, col in halves} or None
 
 
 if submitted:
