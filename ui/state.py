@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.areas import Area, area_settings, list_areas, set_current_area, unmapped_categories
+from geo.report_index import ReportIndex
 from geo.settings import Settings, load_settings
 from geo.store import Store, default_db_url
 from ui.escape import md_text
@@ -262,16 +263,50 @@ HOTSPOT_COLUMNS = (
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# What the pages' shared read of an area holds: the hotspot methods' columns and the report
+# id (the forecast check's tie-breaking key).
+INDEX_COLUMNS = (*HOTSPOT_COLUMNS, "report_id")
+
+
+@st.cache_resource(show_spinner="Reading reports…", max_entries=4)
+def area_reports(url: str, version: int, area_id: str | None) -> ReportIndex:
+    """An area's reports (:data:`INDEX_COLUMNS`), read once per database, data version and area.
+
+    One SQL read serves every selection, page and session until the data version changes
+    (an import, purge, deleted import or network load). The index is shared, not copied:
+    take rows with :meth:`geo.report_index.ReportIndex.select`, which returns new frames.
+    """
+    store = _store_for(url)
+    return ReportIndex.build(store.reports(columns=list(INDEX_COLUMNS), area_id=area_id))
+
+
 def selected_reports(
     url: str, version: int, sel: Selection, columns: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
-    """An area's stored reports for a selection (only ``columns`` when given), filtered in SQL.
+    """An area's stored reports for a selection (only ``columns`` when given).
 
-    Cached by database, data version, selection (its area included) and columns.
+    Columns that :func:`area_reports` holds are taken from it in memory (no SQL after the
+    first read of a data version); other columns are read with the filters in SQL, cached
+    by database, data version, selection (its area included) and columns.
     """
-    store = _store_for(url)
-    return store.reports(
+    if columns and set(columns) <= set(INDEX_COLUMNS):
+        return area_reports(url, version, sel.area_id).select(
+            start=sel.start,
+            end=sel.end_exclusive,
+            categories=sel.categories,
+            sources=sel.sources,
+            columns=columns,
+        )
+    return _sql_reports(url, version, sel, columns)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sql_reports(
+    url: str, version: int, sel: Selection, columns: tuple[str, ...] | None
+) -> pd.DataFrame:
+    """:func:`selected_reports` read with SQL filters (columns the shared read lacks)."""
+    del version  # cache key only
+    return _store_for(url).reports(
         start=sel.start,
         end=sel.end_exclusive,
         categories=list(sel.categories),

@@ -40,6 +40,7 @@ from ui.maps import (
 )
 from ui.state import (
     HOTSPOT_COLUMNS,
+    area_reports,
     current_hotspots,
     data_version,
     get_network,
@@ -267,7 +268,7 @@ def _map(chosen: list[int]) -> None:
 @st.cache_data(show_spinner="Checking last month's map…", max_entries=8)
 def _forecast_check(
     url: str,
-    version: tuple,
+    version: int,
     network_key: tuple,
     area_id: str | None,
     area: tuple | None,
@@ -276,8 +277,8 @@ def _forecast_check(
     """``geo.evaluate.last_month_check`` on the area's stored reports of the categories (1-2 s)."""
     from geo.evaluate import last_month_check
 
-    del url, version, network_key  # cache keys only
-    reports = get_store().reports(categories=list(categories), area_id=area_id)
+    del network_key  # cache key only
+    reports = area_reports(url, version, area_id).select(categories=categories)
     net = get_network(area_id)
     return last_month_check(
         reports,
