@@ -30,6 +30,7 @@ BULK_MIN_ROWS = 20_000  # into an empty table from this size, secondary indexes 
 _STRING_FIELDS = ("report_id", "category", "source", "location_hint", "lsoa_code", "batch_id")
 _DATA_VERSION = "data_version"
 _SORT_THREADS = 2  # helper threads for SQLite's index sorts after a bulk load
+_ROWS_PER_STATEMENT = 64  # rows in one SQLite INSERT (its values stay far below 32,766)
 
 
 def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
@@ -169,11 +170,7 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) 
             raw.execute(f'DROP INDEX "{index.replace(chr(34), chr(34) * 2)}"')
             rebuild.append(sql)
     before = raw.total_changes
-    cols = ", ".join(REPORT_FIELDS)
-    marks = ", ".join("?" * len(REPORT_FIELDS))
-    raw.executemany(
-        f"INSERT OR IGNORE INTO reports ({cols}) VALUES ({marks})", _rows(frame, order, sqlite=True)
-    )
+    _executemany_rows(raw, frame, order)
     inserted = raw.total_changes - before
     if rebuild:  # let SQLite sort each index with helper threads
         threads = raw.execute("PRAGMA threads").fetchone()[0]
@@ -182,6 +179,56 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) 
             raw.execute(sql)
         raw.execute(f"PRAGMA threads = {int(threads)}")
     return inserted
+
+
+def _executemany_rows(raw: Any, frame: pd.DataFrame, order: np.ndarray) -> None:
+    """``INSERT OR IGNORE`` the rows of ``frame`` in ``order``, many rows per statement.
+
+    Columns missing on every row are left to their default (``NULL``) and a column holding
+    one value for the whole chunk (the batch, the area) is bound once per statement, so
+    SQLite binds fewer values and steps once per :data:`_ROWS_PER_STATEMENT` rows.
+    """
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.take(order[start : start + CHUNK_ROWS])
+        values = dict(zip(REPORT_FIELDS, _python_columns(part, sqlite=True), strict=True))
+        fixed = {f: v[0] for f, v in values.items() if f != "report_id" and _one_value(v)}
+        varied = [f for f in REPORT_FIELDS if f not in fixed and _any_value(values[f])]
+        grid = np.empty((len(part), len(varied)), dtype=object)
+        for j, f in enumerate(varied):
+            grid[:, j] = values[f]
+        n_full = len(part) // _ROWS_PER_STATEMENT * _ROWS_PER_STATEMENT
+        for lo, hi in ((0, n_full), (n_full, len(part))):
+            if hi == lo:
+                continue
+            per = min(_ROWS_PER_STATEMENT, hi - lo)
+            width = per * len(varied)
+            params = np.empty(((hi - lo) // per, width + len(fixed)), dtype=object)
+            params[:, : len(fixed)] = list(fixed.values())
+            params[:, len(fixed) :] = grid[lo:hi].reshape(-1, width)
+            raw.executemany(_multi_insert(varied, list(fixed), per), params.tolist())
+
+
+def _one_value(values: list[Any]) -> bool:
+    """Whether a column holds the same text on every row (the batch and area of an import)."""
+    first = values[0]
+    return isinstance(first, str) and values[-1] == first and values.count(first) == len(values)
+
+
+def _any_value(values: list[Any]) -> bool:
+    """Whether any value of a column is given (not ``None``)."""
+    return values.count(None) < len(values)
+
+
+def _multi_insert(varied: list[str], fixed: list[str], per: int) -> str:
+    """The ``INSERT OR IGNORE`` of ``per`` rows of ``varied`` values plus one of each ``fixed``."""
+    width = len(varied)
+    picks = [f"column{j + 1}" for j in range(width)]
+    picks += [f"?{k + 1}" for k in range(len(fixed))]  # the fixed values come first
+    row = "(" + ", ".join("?" * width) + ")"
+    return (
+        f"INSERT OR IGNORE INTO reports ({', '.join([*varied, *fixed])}) "
+        f"SELECT {', '.join(picks)} FROM (VALUES {', '.join([row] * per)})"
+    )
 
 
 def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:

@@ -42,7 +42,7 @@ reports = sa.Table(
     "reports",
     metadata,
     sa.Column("report_id", sa.String(32), primary_key=True),
-    sa.Column("occurred_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),
     sa.Column("time_known", sa.Boolean, nullable=False),
     sa.Column("category", sa.String(64), nullable=False),
     sa.Column("source", sa.String(64), nullable=False),
@@ -52,7 +52,9 @@ reports = sa.Table(
     sa.Column("location_hint", sa.String(255), nullable=True),
     sa.Column("lsoa_code", sa.String(16), nullable=True),
     sa.Column("batch_id", sa.String(32), nullable=False, index=True),
-    sa.Column("area_id", sa.String(32), nullable=True, index=True),
+    sa.Column("area_id", sa.String(32), nullable=True),
+    # reads are by area (and period); migration 0007
+    sa.Index("ix_reports_area_occurred", "area_id", "occurred_at"),
 )
 
 audit = sa.Table(

@@ -296,7 +296,7 @@ def test_bulk_load_into_an_empty_store_rebuilds_its_indexes(store, monkeypatch):
     import geo.store_bulk
 
     before = _index_names(store)
-    assert {"ix_reports_occurred_at", "ix_reports_batch_id"} <= before
+    assert {"ix_reports_area_occurred", "ix_reports_batch_id"} <= before
     monkeypatch.setattr(geo.store_bulk, "BULK_MIN_ROWS", 4)  # take the bulk path with 12 rows
     frame = _reports(12)
     repeated = pd.concat([frame, frame.iloc[:3]], ignore_index=True)  # 3 keys twice
