@@ -148,15 +148,14 @@ def validate_area_name(name: object) -> str:
         characters.
     """
     text = " ".join(str(name if name is not None else "").split())
-    if not text:
-        msg = "Give the area a name, e.g. 'Kingston upon Hull'."
-        raise ValueError(msg)
-    if len(text) > NAME_MAX:
-        msg = f"An area name has at most {NAME_MAX} characters; shorten it."
-        raise ValueError(msg)
-    if any(not ch.isprintable() for ch in text):
-        msg = "An area name cannot hold control characters; type it again."
-        raise ValueError(msg)
+    refusals = (
+        (not text, "Give the area a name, e.g. 'Kingston upon Hull'."),
+        (len(text) > NAME_MAX, f"An area name has at most {NAME_MAX} characters; shorten it."),
+        (not text.isprintable(), "An area name cannot hold control characters; type it again."),
+    )
+    for refused, msg in refusals:
+        if refused:
+            raise ValueError(msg)
     return text
 
 

@@ -90,10 +90,8 @@ def custom_periods(store: Store, *, area: str = "") -> list[tuple[str, str]]:
 
     Parameters
     ----------
-    store
-        The store.
-    area
-        The area's name ("" when the store does not keep areas apart).
+    store, area
+        As for :func:`published_cells`.
 
     Returns
     -------
@@ -140,7 +138,7 @@ def record_release(
     custom
         Whether the period is one a supervisor chose (not a calendar month or quarter).
     area
-        The area's name ("" when the store does not keep areas apart).
+        The area's name, as for :func:`published_cells`.
     expect_releases
         How many releases the area had when the figures were checked: when another release
         was recorded since, nothing is written and ``None`` is returned (check again).
@@ -204,10 +202,8 @@ def release_count(store: Store, *, area: str = "") -> int:
 
     Parameters
     ----------
-    store
-        The store.
-    area
-        The area's name ("" when the store does not keep areas apart).
+    store, area
+        As for :func:`published_cells`.
 
     Returns
     -------

@@ -120,6 +120,57 @@ def _check_agency(agency: object, settings_path: Any) -> str:
     return slug
 
 
+def _problem_fields(
+    given: dict[str, str | None],
+    *,
+    hotspot_ids: Iterable[str] | None,
+    known_hotspots: Collection[str] | None,
+) -> dict[str, Any]:
+    """The problem's text fields in ``given`` and its hotspots, checked and as stored.
+
+    A field that is ``None`` is left out (an update keeps it).
+    """
+    kinds = {"title": ("title", TITLE_MAX), "scanning": ("scanning note", NOTE_MAX)}
+    kinds["analysis"] = ("analysis note", NOTE_MAX)
+    values: dict[str, Any] = {
+        name: check_text(text, what=kinds[name][0], max_len=kinds[name][1])
+        for name, text in given.items()
+        if text is not None
+    }
+    if hotspot_ids is not None:
+        values["hotspot_ids"] = json.dumps(list(_check_hotspots(hotspot_ids, known_hotspots)))
+    return values
+
+
+def _response_fields(given: dict[str, Any], *, settings_path: Any) -> dict[str, Any]:
+    """The response fields in ``given`` (agency, action, due, started, status), checked.
+
+    A field that is ``None`` is left out (an update keeps it).
+    """
+    check = {
+        "agency": lambda v: _check_agency(v, settings_path),
+        "action": lambda v: check_text(v, what="action", max_len=ACTION_MAX),
+        "due": lambda v: _as_date(v, "due"),
+        "started": lambda v: _as_date(v, "start"),
+        "status": check_status,
+    }
+    return {name: check[name](value) for name, value in given.items() if value is not None}
+
+
+def _change(values: dict[str, Any], *, keeps: str, kept: str, nothing: str) -> dict[str, Any]:
+    """``values`` as an update: refused when it empties field ``keeps`` or changes nothing."""
+    if values.get(keeps) == "":
+        raise ValueError(kept)
+    if not values:
+        raise ValueError(nothing)
+    return values
+
+
+def _who(actor: str | None) -> str:
+    """The actor to record: the one given, else the local operator (at most 255 characters)."""
+    return (actor or current_user())[:255]
+
+
 def _audit(conn: sa.Connection, what: str, n_rows: int, actor: str) -> None:
     """Audit a change in the same transaction: action, ids and counts, never the text."""
     from geo.store_write import StoreWriter
@@ -173,32 +224,20 @@ def add_problem(
         For text with personal data, unknown hotspots, or text too long.
     """
     _check_role(role)
-    clean_title = check_text(title, what="title", max_len=TITLE_MAX)
-    if not clean_title:
+    if not check_text(title, what="title", max_len=TITLE_MAX):
         msg = "Give the problem a short title, e.g. 'Needles in the alleys off Hessle Road'."
         raise ValueError(msg)
-    ids = _check_hotspots(hotspot_ids, known_hotspots)
-    scan = check_text(scanning, what="scanning note", max_len=NOTE_MAX)
-    anal = check_text(analysis, what="analysis note", max_len=NOTE_MAX)
-    actor = (actor or current_user())[:255]
-    now = _now()
+    given = {"title": title, "scanning": scanning, "analysis": analysis}
+    row = _problem_fields(given, hotspot_ids=hotspot_ids, known_hotspots=known_hotspots)
+    actor, now = _who(actor), _now()
+    stamps = {"created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor}
     with store.engine.begin() as conn:
         problem_id = _new_id(conn)
         conn.execute(
-            problems.insert().values(
-                problem_id=problem_id,
-                area_id=str(area_id),
-                title=clean_title,
-                hotspot_ids=json.dumps(list(ids)),
-                scanning=scan,
-                analysis=anal,
-                created_at=now,
-                created_by=actor,
-                updated_at=now,
-                updated_by=actor,
-            )
+            problems.insert().values(problem_id=problem_id, area_id=str(area_id), **row, **stamps)
         )
-        _audit(conn, f"problem {problem_id} added: {len(ids)} hotspots", 1, actor)
+        n_hotspots = len(json.loads(row["hotspot_ids"]))
+        _audit(conn, f"problem {problem_id} added: {n_hotspots} hotspots", 1, actor)
     return get_problem(store, problem_id)
 
 
@@ -227,45 +266,24 @@ def update_problem(
 ) -> Problem:
     """Change a problem's title, hotspots or notes (``None`` keeps a field); audited.
 
-    Parameters
-    ----------
-    store
-        The store.
-    problem_id
-        The problem.
-    title, hotspot_ids, scanning, analysis
-        New values, checked as in :func:`add_problem`.
-    known_hotspots
-        The ids that exist in the area (see :func:`add_problem`).
-    area_id
-        When given, the problem must belong to this area.
-    actor
-        Who changed it.
-    role
-        The signed-in role, when there is one.
+    Parameters are as for :func:`add_problem`, with ``problem_id`` the problem to change (one
+    of ``area_id``, when given) and ``actor`` who changed it.
 
     Returns
     -------
     Problem
+        The problem after the change, with its responses.
     """
     _check_role(role)
     current = get_problem(store, problem_id, area_id=area_id)
-    values: dict[str, Any] = {}
-    if title is not None:
-        values["title"] = check_text(title, what="title", max_len=TITLE_MAX)
-        if not values["title"]:
-            msg = "A problem keeps a title; type a short one."
-            raise ValueError(msg)
-    if hotspot_ids is not None:
-        values["hotspot_ids"] = json.dumps(list(_check_hotspots(hotspot_ids, known_hotspots)))
-    if scanning is not None:
-        values["scanning"] = check_text(scanning, what="scanning note", max_len=NOTE_MAX)
-    if analysis is not None:
-        values["analysis"] = check_text(analysis, what="analysis note", max_len=NOTE_MAX)
-    if not values:
-        msg = "Nothing to change: give a new title, hotspots or note."
-        raise ValueError(msg)
-    actor = (actor or current_user())[:255]
+    given = {"title": title, "scanning": scanning, "analysis": analysis}
+    values = _change(
+        _problem_fields(given, hotspot_ids=hotspot_ids, known_hotspots=known_hotspots),
+        keeps="title",
+        kept="A problem keeps a title; type a short one.",
+        nothing="Nothing to change: give a new title, hotspots or note.",
+    )
+    actor = _who(actor)
     values.update(updated_at=_now(), updated_by=actor)
     with store.engine.begin() as conn:
         conn.execute(
@@ -322,22 +340,14 @@ def add_response(
     """
     _check_role(role)
     problem = get_problem(store, problem_id, area_id=area_id)
-    slug = _check_agency(agency, settings_path)
-    text = check_text(action, what="action", max_len=ACTION_MAX)
-    if not text:
+    given = {"agency": agency, "action": action, "due": due, "started": started, "status": status}
+    row = {"problem_id": problem.problem_id, "area_id": problem.area_id, "due": None}
+    row |= {"started": None} | _response_fields(given, settings_path=settings_path)
+    if not row["action"]:
         msg = "Say what the agency will do, e.g. 'Joint patrol with outreach on Hessle Road'."
         raise ValueError(msg)
-    row = {
-        "problem_id": problem.problem_id,
-        "area_id": problem.area_id,
-        "agency": slug,
-        "action": text,
-        "due": _as_date(due, "due"),
-        "status": check_status(status),
-        "started": _as_date(started, "start"),
-    }
-    actor = (actor or current_user())[:255]
-    now = _now()
+    slug = row["agency"]
+    actor, now = _who(actor), _now()
     with store.engine.begin() as conn:
         result = conn.execute(
             problem_responses.insert().values(
@@ -359,54 +369,31 @@ def update_response(
     started: date | str | None = None,
     action: str | None = None,
     agency: str | None = None,
+    settings_path: str | os.PathLike[str] | None = None,
     area_id: str | None = None,
     actor: str | None = None,
     role: str | None = None,
-    settings_path: str | os.PathLike[str] | None = None,
 ) -> Response:
     """Change a response (``None`` keeps a field); audited (the fields changed, never text).
 
-    Parameters
-    ----------
-    store
-        The store.
-    response_id
-        The response.
-    status, due, started, action, agency
-        New values, checked as in :func:`add_response`.
-    area_id
-        When given, the response must belong to this area.
-    actor
-        Who changed it.
-    role
-        The signed-in role, when there is one.
-    settings_path
-        The settings TOML with ``[partnership] agencies``.
+    Parameters are as for :func:`add_response`, with ``response_id`` the response to change
+    (one of ``area_id``, when given) and ``actor`` who changed it.
 
     Returns
     -------
     Response
+        The response as it now stands.
     """
     _check_role(role)
     current = get_response(store, response_id, area_id=area_id)
-    values: dict[str, Any] = {}
-    if status is not None:
-        values["status"] = check_status(status)
-    if due is not None:
-        values["due"] = _as_date(due, "due")
-    if started is not None:
-        values["started"] = _as_date(started, "start")
-    if action is not None:
-        values["action"] = check_text(action, what="action", max_len=ACTION_MAX)
-        if not values["action"]:
-            msg = "A response keeps its action; type what the agency will do."
-            raise ValueError(msg)
-    if agency is not None:
-        values["agency"] = _check_agency(agency, settings_path)
-    if not values:
-        msg = "Nothing to change: give a status, due or start date, action or agency."
-        raise ValueError(msg)
-    actor = (actor or current_user())[:255]
+    given = {"agency": agency, "action": action, "due": due, "started": started, "status": status}
+    values = _change(
+        _response_fields(given, settings_path=settings_path),
+        keeps="action",
+        kept="A response keeps its action; type what the agency will do.",
+        nothing="Nothing to change: give a status, due or start date, action or agency.",
+    )
+    actor = _who(actor)
     fields = sorted(values)
     values.update(updated_at=_now(), updated_by=actor)
     with store.engine.begin() as conn:

@@ -57,55 +57,33 @@ SUPPRESSION_RULE = (
     "with no report has no row."
 )
 
+#: Every column of every file, one a line: file | column | type | meaning.
+_DICTIONARY_TABLE = """
+counts.csv | unit_id | text | Street segment ('S' and its segment_id in geography.gpkg street_segments) or 150 m grid cell ('C' and its column_row)
+counts.csv | unit_type | text | 'segment' or 'cell'
+counts.csv | month | text | Calendar month, YYYY-MM (Europe/London)
+counts.csv | category | text | Category slug (see method_notes.md)
+counts.csv | count | integer or empty | Reports in the unit, month and category; empty when withheld
+counts.csv | withheld | yes/no | Whether the count is withheld (see the rule)
+monthly_totals.csv | month | text | Calendar month, YYYY-MM
+monthly_totals.csv | category | text | Category slug
+monthly_totals.csv | total | integer or empty | Reports in the whole area in the month and category (the sum of its rows in counts.csv); empty when withheld
+monthly_totals.csv | withheld | yes/no | Whether the total is withheld
+geography.gpkg:boundary | name | text | The area's name
+geography.gpkg:boundary | geometry | polygon (EPSG:4326) | The area's boundary
+geography.gpkg:street_segments | segment_id | integer | Segment number (unit S<id>)
+geography.gpkg:street_segments | name | text | Street name from OpenStreetMap (as given; treat as text)
+geography.gpkg:street_segments | highway | text | OpenStreetMap highway type
+geography.gpkg:street_segments | length_m | number | Length in metres
+geography.gpkg:street_segments | geometry | line (EPSG:4326) | The segment
+geography.gpkg:cells | unit_id | text | Cell id, 'C' and column_row
+geography.gpkg:cells | geometry | polygon (EPSG:4326) | The 150 m cell (square in the metric CRS named in method_notes.md)
+data_dictionary.csv | file, column, type, meaning | text | This table
+"""
 #: Every column of every file: (file, column, type, meaning).
-DICTIONARY: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "counts.csv",
-        "unit_id",
-        "text",
-        "Street segment ('S' and its segment_id in "
-        "geography.gpkg street_segments) or 150 m grid cell ('C' and its column_row)",
-    ),
-    ("counts.csv", "unit_type", "text", "'segment' or 'cell'"),
-    ("counts.csv", "month", "text", "Calendar month, YYYY-MM (Europe/London)"),
-    ("counts.csv", "category", "text", "Category slug (see method_notes.md)"),
-    (
-        "counts.csv",
-        "count",
-        "integer or empty",
-        "Reports in the unit, month and category; empty when withheld",
-    ),
-    ("counts.csv", "withheld", "yes/no", "Whether the count is withheld (see the rule)"),
-    ("monthly_totals.csv", "month", "text", "Calendar month, YYYY-MM"),
-    ("monthly_totals.csv", "category", "text", "Category slug"),
-    (
-        "monthly_totals.csv",
-        "total",
-        "integer or empty",
-        "Reports in the whole area in the "
-        "month and category (the sum of its rows in counts.csv); empty when withheld",
-    ),
-    ("monthly_totals.csv", "withheld", "yes/no", "Whether the total is withheld"),
-    ("geography.gpkg:boundary", "name", "text", "The area's name"),
-    ("geography.gpkg:boundary", "geometry", "polygon (EPSG:4326)", "The area's boundary"),
-    ("geography.gpkg:street_segments", "segment_id", "integer", "Segment number (unit S<id>)"),
-    (
-        "geography.gpkg:street_segments",
-        "name",
-        "text",
-        "Street name from OpenStreetMap (as given; treat as text)",
-    ),
-    ("geography.gpkg:street_segments", "highway", "text", "OpenStreetMap highway type"),
-    ("geography.gpkg:street_segments", "length_m", "number", "Length in metres"),
-    ("geography.gpkg:street_segments", "geometry", "line (EPSG:4326)", "The segment"),
-    ("geography.gpkg:cells", "unit_id", "text", "Cell id, 'C' and column_row"),
-    (
-        "geography.gpkg:cells",
-        "geometry",
-        "polygon (EPSG:4326)",
-        "The 150 m cell (square in the metric CRS named in method_notes.md)",
-    ),
-    ("data_dictionary.csv", "file, column, type, meaning", "text", "This table"),
+DICTIONARY: tuple[tuple[str, str, str, str], ...] = tuple(
+    tuple(part.strip() for part in line.split("|"))
+    for line in _DICTIONARY_TABLE.strip().splitlines()
 )
 
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
@@ -457,7 +435,7 @@ def write_research_export(
     store
         The store.
     area
-        The area (:class:`geo.areas.Area`).
+        The area whose reports are exported (:class:`geo.areas.Area`).
     start, end
         First and last day (inclusive).
     out
