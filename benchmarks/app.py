@@ -102,6 +102,22 @@ def _click(at: AppTest, label: str) -> None:
     button.click()
 
 
+def map_bytes(at: AppTest) -> int:
+    """Bytes of the custom components (the maps) that the page's last run sent to the browser.
+
+    Parameters
+    ----------
+    at
+        An AppTest that has run a page.
+
+    Returns
+    -------
+    int
+        Sum of the components' JSON argument text, in bytes.
+    """
+    return sum(len(c.proto.json_args.encode()) for c in at.get("component_instance"))
+
+
 def listed_pages() -> list[str]:
     """The pages of :data:`PAGES` that exist and that the app's navigation can list.
 
@@ -173,12 +189,14 @@ def measure_page(page: str, counter: list[int]) -> dict[str, float | str]:
     Returns
     -------
     dict
-        ``{"first_s", "rerun_s", "action_s", "rerun_kind"}``.
+        ``{"first_s", "rerun_s", "action_s", "rerun_kind", "map_bytes"}`` (map bytes of the
+        first run).
     """
-    firsts, actions, reruns, kind = [], [], [], ""
+    firsts, actions, reruns, kind, sent = [], [], [], "", 0
     for _ in range(REPEATS):
         at = _fresh(page)
         firsts.append(_timed(at))
+        sent = map_bytes(at)
         if page in ACTIONS:
             _click(at, ACTIONS[page])
             actions.append(_timed(at))
@@ -190,6 +208,7 @@ def measure_page(page: str, counter: list[int]) -> dict[str, float | str]:
         "rerun_s": statistics.median(reruns),
         "action_s": statistics.median(actions) if actions else None,
         "rerun_kind": kind or "plain rerun (no sidebar selection)",
+        "map_bytes": sent,
     }
 
 
@@ -303,6 +322,9 @@ def main() -> None:
         )
     for p, r in results.items():
         print(f"  rerun of {p}: {r['rerun_kind']}")
+    for p, r in results.items():
+        if r["map_bytes"]:
+            print(f"  maps sent by {p}: {r['map_bytes'] / 1e6:.2f} MB")
     for p, label in ACTIONS.items():
         print(f"  action of {p}: click '{label}' (no speed goal; bounded by the solver limit)")
 
@@ -314,6 +336,7 @@ def main() -> None:
                 "first_s": round(r["first_s"], 4),
                 "rerun_s": round(r["rerun_s"], 4),
                 **({"action_s": round(r["action_s"], 4)} if r["action_s"] is not None else {}),
+                "map_bytes": int(r["map_bytes"]),
             }
             for p, r in results.items()
         },

@@ -28,6 +28,7 @@ __all__ = [
     "add_report_points",
     "add_risk_layer",
     "colormap_hex",
+    "heat_points",
     "hotspot_legend",
 ]
 
@@ -50,6 +51,8 @@ CATEGORY_COLOURS = (
     "#666666",
 )
 MAX_POINTS = 5000
+#: At most this many places go to the heat layer (:func:`heat_points`).
+MAX_HEAT_POINTS = 20_000
 
 
 def add_hotspot_outlines(
@@ -167,6 +170,53 @@ class _Badges(MacroElement):
         render_as_text(self, **kwargs)
 
 
+def _cell_keys(cells: np.ndarray) -> np.ndarray:
+    """One sortable integer per (lat, lon) grid cell (lat first, as a row sort)."""
+    return (cells[:, 0] + 2**27) * 2**30 + (cells[:, 1] + 2**28)
+
+
+def heat_points(lat: Any, lon: Any, *, max_points: int = MAX_HEAT_POINTS) -> np.ndarray:
+    """Report places for Leaflet.heat: ``[lat, lon]`` rows, or ``[lat, lon, count]`` rows.
+
+    Places are rounded to 1e-5 degree (about a metre) and the reports at one place go
+    once with their count (Leaflet.heat adds a point's weight as it adds repeats, so the
+    map is the same). Where more than ``max_points`` places remain, they are pooled into
+    the finest grid of 2, 4, 8, ... such steps that has at most ``max_points`` cells, each
+    sent once at its reports' mean place with their count: every report keeps its weight
+    and the page stays small at a million reports.
+
+    Parameters
+    ----------
+    lat, lon
+        Report coordinates (missing ones are dropped).
+    max_points
+        At most this many places are sent.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows sorted by (lat, lon); a third column of counts when any count exceeds 1.
+    """
+    xy = np.c_[np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)]
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    steps = np.rint(xy * 1e5).astype(np.int64)  # as numpy rounds to 5 decimals
+    keys, first, counts = np.unique(_cell_keys(steps), return_index=True, return_counts=True)
+    places = steps[first]
+    pts = places / 1e5
+    shift = 0
+    while len(keys) > max_points:
+        shift += 1
+        keys, cell = np.unique(_cell_keys(places >> shift), return_inverse=True)
+    if shift:
+        weight = np.bincount(cell, weights=counts)
+        pts = np.c_[
+            np.bincount(cell, weights=counts * places[:, 0]) / weight,
+            np.bincount(cell, weights=counts * places[:, 1]) / weight,
+        ]
+        pts, counts = np.round(pts / 1e5, 5), weight
+    return np.c_[pts, counts] if len(counts) and counts.max() > 1 else pts
+
+
 def add_heat_layer(
     m: folium.Map, reports: pd.DataFrame, *, name: str = "Heat map (report density)"
 ) -> folium.FeatureGroup:
@@ -177,7 +227,7 @@ def add_heat_layer(
     m
         The map.
     reports
-        Reports with ``lon``, ``lat``.
+        Reports with ``lon``, ``lat`` (sent as :func:`heat_points`).
     name
         The layer's name; the layer starts hidden.
 
@@ -186,12 +236,7 @@ def add_heat_layer(
     folium.FeatureGroup
     """
     group = folium.FeatureGroup(name=escape_text(name), show=False)
-    pts = reports[["lat", "lon"]].to_numpy(float)
-    pts = pts[np.isfinite(pts).all(axis=1)].round(5)
-    if len(pts):  # reports at one place (police.uk map points) go once, weighted by count
-        pts, counts = np.unique(pts, axis=0, return_counts=True)
-        if counts.max() > 1:  # Leaflet.heat adds a point's weight as it adds repeats
-            pts = np.c_[pts, counts]
+    pts = heat_points(reports["lat"].to_numpy(float), reports["lon"].to_numpy(float))
     _Heat(pts, radius=18, blur=22, min_opacity=0.3).add_to(group)
     group.add_to(m)
     return group
