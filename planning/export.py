@@ -47,7 +47,7 @@ def plan_to_json(plan: PatrolPlan) -> dict[str, Any]:
     Parameters
     ----------
     plan
-        The plan.
+        The plan to write out.
 
     Returns
     -------

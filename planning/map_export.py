@@ -163,16 +163,15 @@ def hotspots_kml(rows: pd.DataFrame, hotspots: pd.DataFrame, *, title: str) -> s
 
     Parameters
     ----------
-    rows
-        :func:`hotspot_rows` output, aligned with ``hotspots``.
-    hotspots
-        The hotspot table (for the geometry).
+    rows, hotspots
+        As for :func:`hotspots_geojson`.
     title
         The document's name.
 
     Returns
     -------
     str
+        The KML text.
     """
     colour = "ff" + OUTLINE_COLOUR[5:7] + OUTLINE_COLOUR[3:5] + OUTLINE_COLOUR[1:3]  # aabbggrr
     marks = []
@@ -208,10 +207,8 @@ def hotspots_csv(rows: pd.DataFrame, hotspots: pd.DataFrame) -> bytes:
 
     Parameters
     ----------
-    rows
-        :func:`hotspot_rows` output, aligned with ``hotspots``.
-    hotspots
-        The hotspot table (for the point).
+    rows, hotspots
+        As for :func:`hotspots_geojson` (the point is a point on each hotspot's geometry).
 
     Returns
     -------
@@ -229,6 +226,14 @@ def _risk_cmap() -> Any:
     from matplotlib.colors import LinearSegmentedColormap
 
     return LinearSegmentedColormap.from_list("risk", list(_RISK_COLOURS))
+
+
+#: How a hotspot's id is written on the map: white bold text on a box of the outline colour.
+_ID_LABEL = {"ha": "center", "va": "center", "fontsize": 7.5, "weight": "bold", "color": "white"}
+_ID_LABEL |= {
+    "zorder": 5,
+    "bbox": {"boxstyle": "round,pad=0.25", "fc": OUTLINE_COLOUR, "ec": "white", "lw": 0.8},
+}
 
 
 def _draw_layers(ax: Any, frame: Any, streets: Any, risk: Any, hotspots: Any, pe: Any) -> Any:
@@ -256,18 +261,7 @@ def _draw_layers(ax: Any, frame: Any, streets: Any, risk: Any, hotspots: Any, pe
             xy = frame.xy(shapely.get_coordinates(ring))
             ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE_COLOUR, lw=2.4, zorder=3, alpha=0.9)
         at = frame.xy(shapely.get_coordinates(shapely.point_on_surface(geom)))[0]
-        ax.text(
-            at[0],
-            at[1],
-            _clean(hid),
-            ha="center",
-            va="center",
-            fontsize=7.5,
-            weight="bold",
-            color="white",
-            zorder=5,
-            bbox={"boxstyle": "round,pad=0.25", "fc": OUTLINE_COLOUR, "ec": "white", "lw": 0.8},
-        )
+        ax.text(at[0], at[1], _clean(hid), **_ID_LABEL)
     return mappable
 
 

@@ -127,12 +127,8 @@ def list_plans(store: Store, *, area_id: str, plan_date: str | None = None) -> p
 
     Parameters
     ----------
-    store
-        The store.
-    area_id
-        The area; plans of other areas are never listed.
-    plan_date
-        Only plans for this date (``YYYY-MM-DD``).
+    store, area_id, plan_date
+        As for :func:`saved_plans`.
 
     Returns
     -------
@@ -155,9 +151,9 @@ def newest_plan_id(store: Store, *, area_id: str, plan_date: str) -> str:
     Parameters
     ----------
     store
-        The store.
+        The store holding the saved plans.
     area_id
-        The area.
+        The area whose plans are searched.
     plan_date
         The plan date, ``YYYY-MM-DD``.
 
@@ -184,18 +180,12 @@ def newest_plan_id(store: Store, *, area_id: str, plan_date: str) -> str:
 def load_plan(store: Store, plan_id: str, *, area_id: str) -> PatrolPlan:
     """Return one saved plan of an area as a :class:`planning.routes.PatrolPlan`.
 
-    Parameters
-    ----------
-    store
-        The store.
-    plan_id
-        The plan.
-    area_id
-        Its area: a plan of another area is not found.
+    Parameters are as for :func:`load_saved_plan`.
 
     Returns
     -------
     PatrolPlan
+        The plan rebuilt from its saved JSON.
 
     Raises
     ------

@@ -34,6 +34,16 @@ STATUSES = ("open", "done", "dropped")
 TITLE_MAX = 80
 NOTE_MAX = 300
 
+
+def _stamp_columns() -> list[sa.Column]:
+    """Who made and who last changed a row, and when (new columns for each table)."""
+    names = ("created_at", "created_by", "updated_at", "updated_by")
+    return [
+        sa.Column(name, sa.DateTime if name.endswith("_at") else sa.String(255), nullable=False)
+        for name in names
+    ]
+
+
 # A problem (the S and A of SARA) in one area, linked to hotspots by their stable ids.
 problems = sa.Table(
     "problems",
@@ -44,10 +54,7 @@ problems = sa.Table(
     sa.Column("hotspot_ids", sa.Text, nullable=False),  # JSON list of stable hotspot ids
     sa.Column("scanning", sa.String(NOTE_MAX), nullable=False, default=""),
     sa.Column("analysis", sa.String(NOTE_MAX), nullable=False, default=""),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.String(255), nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("updated_by", sa.String(255), nullable=False),
+    *_stamp_columns(),
 )
 
 # The R of SARA: what an agency (never a person) agreed to do, by when, and whether it did.
@@ -62,10 +69,7 @@ problem_responses = sa.Table(
     sa.Column("due", sa.Date, nullable=True),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("started", sa.Date, nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.String(255), nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("updated_by", sa.String(255), nullable=False),
+    *_stamp_columns(),
 )
 
 
@@ -209,12 +213,10 @@ def get_response(store: Store, response_id: Any, *, area_id: str | None = None) 
 
     Parameters
     ----------
-    store
-        The store.
     response_id
         Its number.
-    area_id
-        When given, it must belong to this area.
+    store, area_id
+        As for :func:`get_problem`.
 
     Returns
     -------
