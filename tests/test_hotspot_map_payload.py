@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+
+import geopandas as gpd
 import numpy as np
+from shapely.geometry import LineString, MultiLineString
 
 from ui.hotspot_map import heat_points
+from ui.maps import STREET_STYLE, base_map
+from ui.static_layers import street_layer, street_lines, streets_geojson
 
 
 def test_heat_points_keep_every_place_and_count_under_the_cap():
@@ -32,3 +40,56 @@ def test_heat_points_past_the_cap_pool_into_cells_that_keep_every_report():
     # The weighted centre of all places is the reports' own centre.
     centre = (pts[:, :2] * pts[:, 2:]).sum(axis=0) / 20_000
     assert np.allclose(centre, [np.round(lat, 5).mean(), np.round(lon, 5).mean()], atol=1e-5)
+
+
+def _segments() -> gpd.GeoDataFrame:
+    lines = [
+        LineString([(-0.37, 53.74), (-0.36912345678, 53.7401), (-0.368, 53.7402)]),
+        LineString([(-0.368, 53.7402), (-0.366, 53.741)]),
+        MultiLineString([[(-0.361, 53.75), (-0.3605, 53.7501)], [(-0.36, 53.75), (-0.359, 53.74)]]),
+        LineString(),  # an empty geometry is left out, as before
+    ]
+    return gpd.GeoDataFrame({"name": list("ABCD")}, geometry=lines, crs=4326).to_crs(27700)
+
+
+def _drawn_in_node(script: str) -> list:
+    """Run a layer's script with a stand-in Leaflet that returns the GeoJSON it is given."""
+    stub = "var L = {geoJson: function (d, o) { return {data: d, options: o}; }};"
+    name = re.search(r"var (\w+) = L\.geoJson", script).group(1)
+    run = f"{stub}\n{script}\nconsole.log(JSON.stringify({name}));"
+    out = subprocess.run(
+        ["node", "-e", run], capture_output=True, text=True, timeout=60, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_street_lines_draw_exactly_the_geojson_coordinates_from_a_fifth_of_the_bytes():
+    segs = _segments()
+    reference, ref_bounds = streets_geojson(segs)
+    expected = []
+    for feature in json.loads(reference)["features"]:
+        geom = feature["geometry"]
+        parts = [geom["coordinates"]] if geom["type"] == "LineString" else geom["coordinates"]
+        expected += parts
+    m = base_map(bounds=(-0.38, 53.73, -0.35, 53.76))
+    layer = street_layer(m, segs)
+    m.get_root().render()
+    script = m.get_root().script.render()
+    drawn = _drawn_in_node(script[script.index(f"var {layer.get_name()} = ") :].split("\n")[0])
+    features = drawn["data"]["features"]
+    assert [f["geometry"]["type"] for f in features] == ["LineString"] * 4
+    assert [f["geometry"]["coordinates"] for f in features] == expected  # to the last bit
+    assert drawn["options"] == {"interactive": False, "style": STREET_STYLE}
+    assert layer._get_self_bounds() == ref_bounds
+    assert re.fullmatch(r'\{"o":\[-?\d+,-?\d+\],"l":\[\[[-\d,\[\]]+\]\]\}', layer.data_js)
+
+
+def test_street_lines_of_a_city_are_far_smaller_than_geojson():
+    rng = np.random.default_rng(3)
+    x0, y0 = rng.uniform(-0.4, -0.3, 3000), rng.uniform(53.7, 53.8, 3000)
+    lines = [LineString([(x, y), (x + 0.0007, y + 0.0002)]) for x, y in zip(x0, y0, strict=True)]
+    segs = gpd.GeoDataFrame(geometry=lines, crs=4326)
+    compact, _ = street_lines(segs)
+    full, _ = streets_geojson(segs)
+    assert len(compact) < len(full) / 4
+    assert street_lines(segs.iloc[:0]) == ('{"o":[0,0],"l":[]}', None)
