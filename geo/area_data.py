@@ -71,10 +71,8 @@ def default_period(
 
     Parameters
     ----------
-    store
-        The store.
-    area
-        The area, or its id or name.
+    store, area
+        As for :func:`default_categories`.
     days
         Length of the window.
 
@@ -106,10 +104,8 @@ def delete_area(
 
     Parameters
     ----------
-    store
-        The store.
-    area
-        The area, or its id or name.
+    store, area
+        As for :func:`default_categories`.
     actor
         Who deleted it.
     data_dir

@@ -134,7 +134,7 @@ def validate_area_name(name: object) -> str:
     Parameters
     ----------
     name
-        The proposed name.
+        The proposed name, as typed.
 
     Returns
     -------
@@ -261,6 +261,7 @@ def list_areas(store: Store) -> list[Area]:
     Returns
     -------
     list of Area
+        Every area, sorted by name.
     """
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(areas).order_by(areas.c.name)).all()
@@ -291,12 +292,7 @@ def find_area(store: Store, name_or_id: str) -> Area | None:
 def get_area(store: Store, name_or_id: str) -> Area:
     """Return the area with this id or name, or raise a plain error naming the way out.
 
-    Parameters
-    ----------
-    store
-        The store.
-    name_or_id
-        An area id or name.
+    Parameters are as for :func:`find_area`.
 
     Returns
     -------
@@ -321,11 +317,12 @@ def current_area(store: Store) -> Area | None:
     Parameters
     ----------
     store
-        The store.
+        The store, which keeps the current area's id.
 
     Returns
     -------
     Area or None
+        ``None`` when no area is chosen or the chosen one is gone.
     """
     with store.engine.connect() as conn:
         area_id = read_current_area_id(conn)
@@ -345,6 +342,7 @@ def set_current_area(store: Store, name_or_id: str | None) -> Area | None:
     Returns
     -------
     Area or None
+        The area now current.
     """
     area = None if name_or_id is None else get_area(store, name_or_id)
     with store.engine.begin() as conn:
@@ -389,16 +387,15 @@ def ensure_import_area(
 
     Parameters
     ----------
-    store
-        The store.
-    name
-        The ``--area`` given, if any.
+    store, name
+        As for :func:`resolve_area`.
     settings
         Settings (the default box).
 
     Returns
     -------
     Area
+        The area named, else the current or only one, else the new "Default area".
     """
     if name is None and not list_areas(store):
         settings = settings or load_settings()
@@ -503,7 +500,7 @@ def area_settings(area: Area, base: Settings | None = None) -> Settings:
     Parameters
     ----------
     area
-        The area.
+        The area whose settings these are.
     base
         The default settings (default: ``data/settings.toml``).
 
@@ -527,7 +524,7 @@ def set_area_setting(
     store
         The store.
     area
-        The area, or its id or name.
+        The area to change, or its id or name.
     key
         One of :data:`geo.area_settings.SETTING_KEYS`.
     value

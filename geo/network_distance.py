@@ -368,13 +368,7 @@ def smoothing_kernel(
     scipy.sparse.csr_matrix
         n x n, each row summing to one.
     """
-    h = float(bandwidth_m)
-    radius = max(h, float(radius_m or 0.0))
-    return _kept(
-        cache,
-        ("smoothing_kernel", len(segments), h),
-        lambda: _kernel(_cached_distances(segments, radius, cache), h),
-    )
+    return _distance_matrix(_kernel, segments, bandwidth_m, "smoothing_kernel", cache, radius_m)
 
 
 def _kernel(md: MidpointDistances, h: float) -> sp.csr_matrix:
@@ -398,26 +392,17 @@ def band_adjacency(
 
     Parameters
     ----------
-    segments
-        Street segments (``length_m``, ``u``, ``v``, ``geometry``).
     band_m
         The band in metres (> 0).
-    cache
-        Where to keep and find the matrix (and the distance search behind it).
-    radius_m
-        Search this far (>= ``band_m``) so one search also serves a wider kernel.
+    segments, cache, radius_m
+        As for :func:`smoothing_kernel` (the search radius at least ``band_m``).
 
     Returns
     -------
     scipy.sparse.csr_matrix
+        n x n, 1 where two distinct segments are within the band.
     """
-    band = float(band_m)
-    radius = max(band, float(radius_m or 0.0))
-    return _kept(
-        cache,
-        ("band_adjacency", len(segments), band),
-        lambda: _band(_cached_distances(segments, radius, cache), band),
-    )
+    return _distance_matrix(_band, segments, band_m, "band_adjacency", cache, radius_m)
 
 
 def _band(md: MidpointDistances, band: float) -> sp.csr_matrix:
@@ -427,6 +412,24 @@ def _band(md: MidpointDistances, band: float) -> sp.csr_matrix:
         (np.ones(int(keep.sum())), (md.rows[keep], md.cols[keep])), shape=(md.n, md.n)
     )
     return ((adj + adj.T) > 0).astype(np.float64).tocsr()
+
+
+def _distance_matrix(
+    build: Callable[[MidpointDistances, float], sp.csr_matrix],
+    segments: pd.DataFrame,
+    size_m: float,
+    name: str,
+    cache: MutableMapping[Any, Any] | None,
+    radius_m: float | None,
+) -> sp.csr_matrix:
+    """``build(distances, size)`` from the distances within ``size_m`` (or ``radius_m``), kept.
+
+    The matrix is kept in ``cache`` under ``name``, the segment count and the size.
+    """
+    size = float(size_m)
+    radius = max(size, float(radius_m or 0.0))
+    key = (name, len(segments), size)
+    return _kept(cache, key, lambda: build(_cached_distances(segments, radius, cache), size))
 
 
 def _kept(

@@ -39,11 +39,12 @@ def read_current_area_id(conn: sa.Connection) -> str | None:
     Parameters
     ----------
     conn
-        A connection.
+        A connection to the store's database.
 
     Returns
     -------
     str or None
+        The area's id.
     """
     q = (
         sa.select(areas.c.area_id)
