@@ -21,6 +21,7 @@ Protocol (DESIGN section 4, issue 13):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -406,18 +407,11 @@ def backtest(
     splits, pooled = [], {m: {"hr": [], "hr_b": [], "pei": [], "pei_b": []} for m in methods}
     area_info: dict[str, Any] = {}
     cats = None if categories is None else list(categories)
+    prepare = partial(_prepare, segments=segments, categories=cats, area=area, cell_m=cell_m)
     for k in range(int(min_train_months), len(months)):
         train, test = reports.loc[month < months[k]], reports.loc[month == months[k]]
         try:
-            prep = _prepare(
-                train,
-                test,
-                segments=segments,
-                categories=cats,
-                area=area,
-                cell_m=cell_m,
-                metric_crs=None,
-            )
+            prep = prepare(train, test, metric_crs=None)
         except ValueError:
             continue  # a month with no usable test reports
         runs = _run(prep, cov, methods, n_boot, seed + k)

@@ -576,12 +576,8 @@ def forecast(
 
     Parameters
     ----------
-    method
-        One of :data:`METHODS`.
-    units, ev
-        Study-area units and training events.
-    coverage
-        Coverage levels of the calibration objective.
+    method, units, ev, coverage
+        As for :func:`calibrate`.
     t0, calibrations
         Forecast moment in months (default :func:`origin`); for ``beatplan``, the
         baselines' calibrations already made on the same data.

@@ -285,22 +285,20 @@ def forecast_ours(
     ev: Events,
     coverage: Sequence[float],
     *,
-    t0: float | None = None,
     calibrations: dict[str, dict[str, Any]] | None = None,
+    t0: float | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Our forecast: the candidate (module docstring) that validates best inside training.
 
     Parameters
     ----------
-    units, ev
-        Study-area units and training events.
-    coverage
-        Coverage levels of the validation objective (mean hit rate).
-    t0
-        Forecast moment in months (default :func:`geo.forecast.origin`).
+    units, ev, coverage
+        As for :func:`geo.forecast.calibrate`.
     calibrations
         Baselines' calibrations already made on the same ``units``, ``ev`` and
         ``coverage`` (``{method: calibrate(...)}``); the missing ones are made here.
+    t0
+        Forecast moment in months (default :func:`geo.forecast.origin`).
 
     Returns
     -------

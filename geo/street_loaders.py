@@ -98,10 +98,8 @@ def osm_xml_edges(
 
     Returns
     -------
-    edges : pandas.DataFrame
-        The edge table.
-    source : str
-        ``"osm:<file name>"``.
+    edges, source
+        As for :func:`pbf_edges`, the source being ``"osm:<file name>"``.
     """
     import osmnx as ox
 
@@ -189,10 +187,8 @@ def download_edges(
 
     Returns
     -------
-    edges : pandas.DataFrame
-        The edge table.
-    source : str
-        ``"download:<place or bbox>"``.
+    edges, source
+        The edge table (as for :func:`pbf_edges`) and ``"download:<place or bbox>"``.
 
     Raises
     ------

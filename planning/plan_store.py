@@ -128,7 +128,7 @@ def list_plans(store: Store, *, area_id: str, plan_date: str | None = None) -> p
     Parameters
     ----------
     store, area_id, plan_date
-        As for :func:`saved_plans`.
+        As for :func:`saved_plans` (which also picks a team's plans).
 
     Returns
     -------
