@@ -27,6 +27,7 @@ from geo.reports_mapping import CATEGORY_SYNONYMS as CATEGORY_SYNONYMS
 from geo.reports_mapping import FIELD_SYNONYMS as FIELD_SYNONYMS
 from geo.reports_mapping import auto_map_columns as auto_map_columns
 from geo.reports_mapping import category_slugs as category_slugs
+from geo.reports_mapping import report_columns
 from geo.reports_police_uk import POLICE_UK_HEADER as POLICE_UK_HEADER
 from geo.reports_police_uk import is_police_uk
 from geo.reports_validate import ReadResult as ReadResult
@@ -111,35 +112,62 @@ def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
 
 
 def _load_frame(
-    data: bytes, file_name: str, settings: Settings
-) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None, str]:
+    data: bytes, file_name: str, settings: Settings, mapping: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame | None, str, pd.DataFrame | None]:
     """Read the file with the reader its name or first bytes call for, within the limits.
 
-    Returns the table (``__row`` numbered), notes, rows already rejected and the format.
+    Returns the table (``__row`` numbered), notes, rows already rejected, the format and,
+    for a CSV file of which only the report columns were read, the first rows of all.
     """
     limits = FileLimits.from_settings(settings)
     ext = Path(file_name).suffix.lower()
     if ext in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
         frame, notes = xlsx_frame(data, limits=limits)
-        bad = None
+        bad = head = None
         fmt = "xlsx"
     elif ext in (".geojson", ".json") or data.lstrip()[:1] == b"{":
         frame, notes, _ = geojson_frame(data, limits=limits)
-        bad = None
+        bad = head = None
         fmt = "geojson"
     elif ext in (".xls",):
         msg = "Old .xls workbooks are not supported; save the sheet as .xlsx or CSV and retry."
         raise ReportFileError(msg)
     else:
-        frame, notes, bad = csv_frame(data, limits=limits)
+        frame, notes, bad, head = csv_frame(
+            data, limits=limits, pick=lambda header: _report_columns_of(header, mapping)
+        )
         fmt = "csv"
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.columns = _clean_names(frame.columns)
+    if head is not None:
+        head.columns = _clean_names(head.columns)
     if frame.empty and (bad is None or bad.empty):
         msg = "The file has a header but no data rows."
         raise ReportFileError(msg)
-    if fmt == "csv" and is_police_uk(list(frame.columns)):
+    if fmt == "csv" and is_police_uk(list(frame.columns if head is None else head.columns)):
         fmt = "police.uk"
-    return frame, notes, bad, fmt
+    return frame, notes, bad, fmt, head
+
+
+def _clean_names(columns: Iterable[object]) -> list[str]:
+    """Header names without surrounding blanks or a byte-order mark."""
+    return [str(c).strip().lstrip("\ufeff") for c in columns]
+
+
+def _report_columns_of(header: list[str], mapping: Mapping[str, str] | None) -> list[str] | None:
+    """The columns of a CSV header that become report fields (``None``: read them all).
+
+    Every other column is dropped unread (its first rows still say why); when the mapping
+    cannot be made here, everything is read and validation says what is wrong.
+    """
+    names = _clean_names(header)
+    fmt = "police.uk" if is_police_uk(names) else "csv"
+    try:
+        used = set(report_columns(names, fmt, mapping).values())
+    except ReportFileError:
+        return None
+    if mapping:
+        used |= set(mapping.values())
+    return [raw for raw, name in zip(header, names, strict=True) if name in used]
 
 
 def read_reports(
@@ -193,7 +221,7 @@ def read_reports(
     max_bytes = int(float(settings.general.get("max_upload_mb", 200)) * 1024 * 1024)
     data = _read_bytes(src, max_bytes=max_bytes)
     stored_name = stored_file_name(data, file_name)
-    frame, notes, bad, fmt = _load_frame(data, file_name, settings)
+    frame, notes, bad, fmt, head = _load_frame(data, file_name, settings, mapping)
     del data  # the table holds what is needed; free the raw file before validating
     result = validate(
         frame,
@@ -205,6 +233,7 @@ def read_reports(
         notes=notes,
         bad_rows=bad,
         street_names=street_names,
+        head=head,
     )
     result.stored_name = stored_name
     return result

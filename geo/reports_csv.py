@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from geo.errors import ReportFileError
 from geo.reports_limits import FileLimits, check_columns, check_rows
 
 _NO_HEADER = "The file has no header row and no data; check it is the right file."
+#: Rows of every column read to tell why an unread column is dropped (personal content).
+HEAD_ROWS = 50_000
 _SEPARATOR_NAMES = {";": "Semicolon", "\t": "Tab", "|": "Pipe"}
 
 
@@ -67,12 +70,17 @@ def sniff_delimiter(text: str) -> str:
 
 
 def csv_frame(
-    data: bytes, *, limits: FileLimits | None = None
-) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    data: bytes,
+    *,
+    limits: FileLimits | None = None,
+    pick: Callable[[list[str]], list[str] | None] | None = None,
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame, pd.DataFrame | None]:
     """Read a delimited text file into a table of strings, rejecting ragged rows by line.
 
     The header's width is checked before the file is parsed, the number of rows after. A
-    regular UTF-8 file is parsed from its bytes by Arrow, never held as one Python string.
+    regular UTF-8 file is parsed from its bytes by Arrow, never held as one Python string,
+    and only the columns ``pick`` names are parsed in full: a column that will be dropped
+    is read for its first :data:`HEAD_ROWS` rows only, to say why it is dropped.
 
     Parameters
     ----------
@@ -80,12 +88,15 @@ def csv_frame(
         The file's bytes.
     limits
         The caps (default :class:`geo.reports_limits.FileLimits`).
+    pick
+        Given the header, the columns to read (``None``: all of them).
 
     Returns
     -------
-    (frame, notes, bad_rows)
-        All cells as text plus a ``__row`` column of file line numbers, notes on the
-        encoding and separator, and the ``row``/``reason`` table of malformed rows.
+    (frame, notes, bad_rows, head)
+        The cells as text plus a ``__row`` column of file line numbers, notes on the
+        encoding and separator, the ``row``/``reason`` table of malformed rows, and, when
+        only some columns were read, the first rows of every column (else ``None``).
 
     Raises
     ------
@@ -101,10 +112,10 @@ def csv_frame(
         sep = sniff_delimiter(first)
         _check_shape(first, data.count(b"\n"), sep, limits)
         head = data[:1_000_000].decode("utf-8", errors="ignore")
-        frame = _arrow_frame(data, head, sep)
+        frame, sample = _picked_frame(data, head, sep, pick)
         if frame is not None:
             check_rows(len(frame), limits)
-            return frame, _separator_notes(sep), bad
+            return frame, _separator_notes(sep), bad, sample
     text, encoding = decode_text(data)
     notes = [] if encoding in ("utf-8",) else [f"Read as {encoding} text."]
     sep = sniff_delimiter(text)
@@ -114,7 +125,7 @@ def csv_frame(
     frame = None if utf8 else _arrow_frame(None, text[:1_000_000], sep, full_text=text)
     if frame is not None:
         check_rows(len(frame), limits)
-        return frame, notes, bad
+        return frame, notes, bad, None
     try:
         frame = _fast_frame(text, sep)
     except pd.errors.EmptyDataError as exc:
@@ -122,7 +133,41 @@ def csv_frame(
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
         frame, bad = _frame_row_by_row(text, sep)
     check_rows(len(frame) + len(bad), limits)
-    return frame, notes, bad
+    return frame, notes, bad, None
+
+
+def _picked_frame(
+    data: bytes, head: str, sep: str, pick: Callable[[list[str]], list[str] | None] | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Read the picked columns in full and the first rows of all (Arrow; ``None`` if not)."""
+    header = next(csv.reader(io.StringIO(head), delimiter=sep), [])
+    picked = set(pick(header) or header) if pick is not None and header else set(header)
+    include = [h for h in header if h in picked]
+    if not include or len(include) == len(header):
+        return _arrow_frame(data, head, sep), None
+    frame = _arrow_frame(data, head, sep, include=include)
+    if frame is None:
+        return None, None
+    if len(frame) <= HEAD_ROWS:
+        sample = _arrow_frame(data, head, sep)
+    else:
+        cut = _line_end(data, HEAD_ROWS + 1)
+        sample = _arrow_frame(data[:cut], head, sep)
+    if sample is None:  # the first rows alone did not parse (a quoted line break cut)
+        sample = _arrow_frame(data, head, sep)
+    if sample is None:
+        return None, None
+    return frame, sample.drop(columns="__row").head(HEAD_ROWS)
+
+
+def _line_end(data: bytes, lines: int) -> int:
+    """The offset just past the ``lines``-th line break of ``data`` (its length if fewer)."""
+    pos = 0
+    for _ in range(lines):
+        pos = data.find(b"\n", pos) + 1
+        if pos == 0:
+            return len(data)
+    return pos
 
 
 def _plain_utf8(data: bytes) -> bool:
@@ -157,9 +202,16 @@ def _check_shape(first: str, newlines: int, sep: str, limits: FileLimits) -> Non
 
 
 def _arrow_frame(
-    data: bytes | None, head: str, sep: str, *, full_text: str | None = None
+    data: bytes | None,
+    head: str,
+    sep: str,
+    *,
+    full_text: str | None = None,
+    include: list[str] | None = None,
 ) -> pd.DataFrame | None:
     """Read a regular file with Arrow's multi-threaded parser, cells as Arrow-backed text.
+
+    With ``include``, only those columns are converted (the others are only split).
 
     Returns ``None`` for anything it does not read exactly as :func:`_fast_frame` would
     (ragged or whitespace-only rows, repeated or blank header names, any parse error): the
@@ -182,11 +234,13 @@ def _arrow_frame(
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 column_types={h: pa.string() for h in header},
+                include_columns=include,
             ),
         )
     except (pa.ArrowException, ValueError, csv.Error):
         return None
-    if table.column_names != header or any(t != pa.string() for t in table.schema.types):
+    wanted = header if include is None else [h for h in header if h in set(include)]
+    if table.column_names != wanted or any(t != pa.string() for t in table.schema.types):
         return None
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame["__row"] = np.arange(2, len(frame) + 2)

@@ -112,6 +112,7 @@ def validate(
     notes: list[str],
     bad_rows: pd.DataFrame | None = None,
     street_names: Iterable[str] | None = None,
+    head: pd.DataFrame | None = None,
 ) -> ReadResult:
     """Turn a reader's table of strings into accepted reports and rejected rows.
 
@@ -136,6 +137,10 @@ def validate(
     street_names
         The loaded street network's names: location hints are kept only when they match
         one (or police.uk's "On or near" pattern); ``None`` without a network.
+    head
+        The first rows of every column of the file, when ``frame`` holds only the columns
+        that become report fields: the others are named as dropped, with the reason their
+        first rows give.
 
     Returns
     -------
@@ -151,7 +156,7 @@ def validate(
     row_numbers = frame.pop("__row").to_numpy()
     bad_rows = bad_rows if bad_rows is not None else pd.DataFrame(columns=["row", "reason"])
     rows_read = len(frame) + len(bad_rows)
-    columns = list(frame.columns)
+    columns = list(frame.columns if head is None else head.columns)
     colmap = report_columns(columns, fmt, mapping)
     if fmt == "police.uk":
         source = source or "police"
@@ -159,7 +164,7 @@ def validate(
     source = vet_source(source, settings) if source else None
     coords_bng, xs, ys = coordinate_columns(frame, colmap)
     _require_fields(colmap, coords_bng, columns)
-    fields, dropped = _anonymise(frame, colmap, columns, explicit=mapping)
+    fields, dropped = _anonymise(frame, colmap, columns, explicit=mapping, head=head)
 
     reasons = _Reasons(len(frame))
     values = _read_values(
@@ -205,16 +210,20 @@ def _anonymise(
     columns: list[str],
     *,
     explicit: Mapping[str, str] | None,
+    head: pd.DataFrame | None = None,
 ) -> tuple[dict[str, str], list[DroppedColumn]]:
     """Drop personal columns before anything else looks at the rows; keep only report fields.
 
     A personal column mapped to a field other than ``location`` is an error, and so is any
     personal column the user mapped explicitly; an automatically mapped personal location
-    column is dropped. Every column that is not a report field is dropped too.
+    column is dropped. Every column that is not a report field is dropped too; with
+    ``head``, the first rows of each column, columns not read in full are judged on those.
     """
     kept_fields = dict(colmap.items())
     _refuse_personal_mapping(frame, explicit)
-    dropped = detect_personal_columns(frame, keep=tuple(kept_fields.values()))
+    dropped = detect_personal_columns(
+        frame if head is None else head, keep=tuple(kept_fields.values())
+    )
     dropped_names = {d.column for d in dropped}
     clash = [f for f, c in kept_fields.items() if c in dropped_names and f != "location"]
     if clash:
