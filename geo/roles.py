@@ -375,7 +375,7 @@ def roles_from_settings(path: str | os.PathLike[str] | None = None) -> dict[str,
     Parameters
     ----------
     path
-        A settings TOML (default: :func:`geo.settings.settings_file`).
+        A settings TOML, as for :func:`geo.settings.load_settings`; none there reads as empty.
 
     Returns
     -------

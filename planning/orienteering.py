@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -133,22 +134,17 @@ def scale_up(x: np.ndarray | float, scale: float) -> np.ndarray:
     numpy.ndarray
         ``int64`` model units.
     """
-    return np.ceil(np.round(np.asarray(x, dtype=np.float64) * scale, 6)).astype(np.int64)
+    return _scaled(x, scale, np.ceil)
 
 
 def scale_down(x: np.ndarray | float, scale: float) -> np.ndarray:
     """Scale to integer model units and round down, forgiving float noise.
 
-    Parameters
-    ----------
-    x
-        Values in the instance's units.
-    scale
-        Model units per instance unit.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``int64`` model units.
+    Parameters and return are as for :func:`scale_up`.
     """
-    return np.floor(np.round(np.asarray(x, dtype=np.float64) * scale, 6)).astype(np.int64)
+    return _scaled(x, scale, np.floor)
+
+
+def _scaled(x: np.ndarray | float, scale: float, rounding: Callable[..., Any]) -> np.ndarray:
+    """``x * scale`` rounded to 6 decimals (float noise), then by ``rounding``, as ``int64``."""
+    return rounding(np.round(np.asarray(x, dtype=np.float64) * scale, 6)).astype(np.int64)

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from planning import travel
+from planning import patrol_model, travel
 from planning.orienteering import OrienteeringInstance as OrienteeringInstance
 from planning.orienteering import OrienteeringSolution as OrienteeringSolution
 from planning.orienteering_check import check_solution as check_solution
@@ -56,13 +56,7 @@ from planning.teams import teams_from_dict as teams_from_dict
 from planning.travel_straight import detour_factor, straight_line_network, travel_kind
 
 __all__ = [
-    "PATROL_TIME_SCALE",
-    "REASONS",
-    "REASON_DETOUR",
-    "REASON_SHIFT",
-    "REASON_SKILL",
-    "REASON_UNFIT",
-    "RISK_RESOLUTION",
+    *(name for name in patrol_model.__all__ if name.isupper()),  # the reasons and scales
     "ROLE_SKILLS",
     "SKILLS",
     "Dropped",
