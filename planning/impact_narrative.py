@@ -97,30 +97,22 @@ def _effort_sentences(figs: SummaryFigures) -> list[str]:
     ]
 
 
+#: How the sentence on the patrolled hotspots and on the rest of the area opens.
+_INSIDE_OPENINGS = (
+    ("in", "Inside the patrolled hotspots, reports"),
+    ("out", "in the rest of the area they"),
+)
+
+
 def _inside_sentences(figs: SummaryFigures) -> list[str]:
     if not figs.has_inside:
         return []
-    a, b = figs.published(("in", "previous")), figs.published(("in", "this"))
-    c, d = figs.published(("out", "previous")), figs.published(("out", "this"))
     parts = []
-    if a is not None and b is not None:
-        parts.append(
-            _sentence(
-                "Inside the patrolled hotspots, reports",
-                a,
-                b,
-                figs.change(("in", "previous"), ("in", "this")),
-            ).rstrip(".")
-        )
-    if c is not None and d is not None:
-        parts.append(
-            _sentence(
-                "in the rest of the area they",
-                c,
-                d,
-                figs.change(("out", "previous"), ("out", "this")),
-            ).rstrip(".")
-        )
+    for where, opening in _INSIDE_OPENINGS:
+        before, now = figs.published((where, "previous")), figs.published((where, "this"))
+        if before is not None and now is not None:
+            change = figs.change((where, "previous"), (where, "this"))
+            parts.append(_sentence(opening, before, now, change).rstrip("."))
     if not parts:
         return []
     return [
@@ -137,11 +129,12 @@ def narrative(figs: SummaryFigures) -> list[str]:
     Parameters
     ----------
     figs
-        The figures.
+        The summary's figures; only their published counts are quoted.
 
     Returns
     -------
     list of str
+        The sentences, in reading order.
     """
     out = [
         *_period_sentences(figs),

@@ -31,7 +31,7 @@ def chart_values(figs: SummaryFigures) -> pd.DataFrame:
     Parameters
     ----------
     figs
-        The figures.
+        The summary's figures (from :func:`planning.impact.summary_figures`).
 
     Returns
     -------
@@ -62,14 +62,12 @@ def trend_figure(figs: SummaryFigures) -> Any:
     Hidden cells are drawn as hatched bars of the threshold's height, whatever their value, so
     the chart tells no more than "fewer than N".
 
-    Parameters
-    ----------
-    figs
-        The figures.
+    Parameters are as for :func:`chart_values`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One small panel per category, months along the bottom.
     """
     plt = pyplot()
     from matplotlib.patches import Patch
@@ -124,14 +122,12 @@ def trend_figure(figs: SummaryFigures) -> Any:
 def totals_figure(figs: SummaryFigures) -> Any:
     """Horizontal bars of each category's total in each period (hidden cells hatched).
 
-    Parameters
-    ----------
-    figs
-        The figures.
+    Parameters are as for :func:`chart_values`.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One group of bars per category, a bar per period.
     """
     plt = pyplot()
     from matplotlib.patches import Patch

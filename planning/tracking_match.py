@@ -30,7 +30,7 @@ def plan_stops(plan: PatrolPlan) -> pd.DataFrame:
     Parameters
     ----------
     plan
-        The plan.
+        The patrol plan, whose routes give the stops.
 
     Returns
     -------
