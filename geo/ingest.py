@@ -94,6 +94,22 @@ def snap_reports(reports: pd.DataFrame, network: Snapper, *, max_distance_m: flo
     return out
 
 
+#: Fields of the summary that are the read result's own, under the same names.
+_FROM_READ = (
+    "file_name",
+    "source",
+    "format",
+    "rows_read",
+    "mapping",
+    "dropped_columns",
+    "notes",
+    "stored_name",
+    "other_categories",
+    "other_sources",
+    "dropped_hints",
+)
+
+
 def _summary(
     result: Any,
     stored: Mapping[str, Any],
@@ -106,10 +122,7 @@ def _summary(
 ) -> ImportSummary:
     """The :class:`ImportSummary` of one import from its read result and what was stored."""
     return ImportSummary(
-        file_name=result.file_name,
-        source=result.source,
-        format=result.format,
-        rows_read=result.rows_read,
+        **{name: getattr(result, name) for name in _FROM_READ},
         accepted=stored["accepted"],
         duplicates=stored["duplicates"],
         rejected=result.rejected_count,
@@ -117,14 +130,7 @@ def _summary(
         snapped=snapped,
         batch_id=stored["batch_id"],
         rejects_file=rejects_path,
-        mapping=result.mapping,
-        dropped_columns=result.dropped_columns,
-        notes=result.notes,
         rejected_rows=result.rejected,
-        stored_name=result.stored_name,
-        other_categories=result.other_categories,
-        other_sources=result.other_sources,
-        dropped_hints=result.dropped_hints,
         area_id=area.area_id,
         area_name=area.name,
         unmapped=_unmapped(frame, settings),

@@ -139,12 +139,12 @@ def purge_rejects(
     batch_ids
         Imports made before the cut-off.
     folder
-        The rejects folder (default :func:`rejects_dir`).
+        As for :func:`remove_rejects`.
 
     Returns
     -------
     int
-        Files deleted.
+        Rejected-rows files deleted (by import or by age).
     """
     target = _folder(folder)
     if not target.is_dir():

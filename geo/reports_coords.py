@@ -119,18 +119,9 @@ def lon_lat_coordinates(
 ) -> tuple[pd.Series, pd.Series]:
     """Read longitude/latitude, reject bad ones and correct swapped columns or rows.
 
-    Parameters
-    ----------
-    frame
-        The file's table.
-    fields
-        ``{field: column}`` with ``lon`` and ``lat``.
-    xs, ys
-        The ``lon``/``lat`` columns already read as numbers, or ``None`` to read them here.
-    reject
-        Called with a row mask and a reason, in order (the first reason of a row wins).
-    notes
-        Notes for the user; one is added when values were swapped.
+    Parameters are as for :func:`bng_coordinates`, with ``lon`` and ``lat`` in ``fields``
+    (a note is added only when values were swapped), and ``xs``, ``ys``: the ``lon``/``lat``
+    columns already read as numbers, or ``None`` to read them here.
 
     Returns
     -------

@@ -21,12 +21,7 @@ def geojson_frame(
     The nesting depth is checked before the JSON is parsed (no recursion blow-up), the
     number of features after.
 
-    Parameters
-    ----------
-    data
-        The file's bytes.
-    limits
-        The caps (default :class:`geo.reports_limits.FileLimits`).
+    ``data`` and ``limits`` are as for :func:`geo.reports_csv.csv_frame`.
 
     Returns
     -------

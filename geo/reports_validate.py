@@ -25,6 +25,10 @@ from geo.settings import Settings
 
 _STR = "string[pyarrow]"
 _PERSONAL = "[removed: personal data]"
+_PERSONAL_MAPPING = (
+    "The mapping {fld}={col} names a column that holds personal data ({why}), so it cannot "
+    "be imported. Map another column, or remove the personal data first."
+)
 
 
 @dataclass
@@ -252,11 +256,7 @@ def _refuse_personal_mapping(frame: pd.DataFrame, explicit: Mapping[str, str] | 
     if found:
         col, why = next(iter(found.items()))
         fld = next(f for f, c in explicit.items() if c == col)
-        msg = (
-            f"The mapping {fld}={col} names a column that holds personal data ({why}), so "
-            "it cannot be imported. Map another column, or remove the personal data first."
-        )
-        raise ReportFileError(msg)
+        raise ReportFileError(_PERSONAL_MAPPING.format(fld=fld, col=col, why=why))
 
 
 def _read_values(

@@ -18,12 +18,7 @@ def xlsx_frame(data: bytes, *, limits: FileLimits | None = None) -> tuple[pd.Dat
     workbook bomb is refused before any XML is parsed; only the first sheet is then read,
     at most ``max_rows`` rows of it.
 
-    Parameters
-    ----------
-    data
-        The workbook's bytes.
-    limits
-        The caps (default :class:`geo.reports_limits.FileLimits`).
+    ``data`` and ``limits`` are as for :func:`geo.reports_csv.csv_frame`.
 
     Returns
     -------
