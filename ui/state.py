@@ -343,13 +343,16 @@ def synthetic_banner() -> None:
         )
 
 
-def _network_key(area_id: str | None = None) -> tuple[str, float]:
+def network_key(area_id: str | None = None) -> tuple[str, float]:
     """The path of an area's network file (default: this session's area) and its mtime."""
     from geo.workspace import network_path
 
     area_id = area_id or current_area_id()
     path = network_path(area_id, store=get_store())
     return str(path), (path.stat().st_mtime if path.is_file() else 0.0)
+
+
+_network_key = network_key  # the name other pages import
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -364,7 +367,7 @@ def get_network(area_id: str | None = None):  # -> StreetNetwork | None
 
     Cached until its file changes; another area's network is never returned.
     """
-    return _network_for(*_network_key(area_id))
+    return _network_for(*network_key(area_id))
 
 
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=16)
@@ -405,7 +408,7 @@ def current_hotspots(sel: Selection):
     return cached_hotspots(
         default_db_url(),
         data_version(store),
-        _network_key(sel.area_id),
+        network_key(sel.area_id),
         sel,
         key,
         settings_of(area),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.hotspots import format_hour_windows
+from geo.report_index import ReportIndex
 from geo.store import default_db_url
 from geo.trend import TREND_HELP, gone_hotspots, hotspot_trends, monthly_counts, previous_period
 from planning.map_export import (
@@ -22,6 +24,7 @@ from planning.map_export import (
     hotspots_kml,
     hotspots_map_pdf,
 )
+from ui import background
 from ui.auth import require
 from ui.escape import md_text
 from ui.hotspot_map import (
@@ -46,6 +49,7 @@ from ui.state import (
     get_network,
     get_settings,
     get_store,
+    network_key,
     selected_reports,
     sidebar_selection,
     synthetic_banner,
@@ -82,6 +86,40 @@ _SETTING_WORDS = {
     "other_share": "weight of other categories {:g}",
 }
 
+
+def _last_month_check(
+    index: ReportIndex, segments: pd.DataFrame | None, categories: tuple, area: tuple | None
+) -> dict:
+    """``geo.evaluate.last_month_check`` on the area's reports of the categories (pure)."""
+    from geo.evaluate import last_month_check
+
+    return last_month_check(
+        index.select(categories=categories),
+        segments=segments,
+        categories=list(categories),
+        area=area,
+    )
+
+
+def _start_forecast_check() -> Future:
+    """Start the forecast check (0.3-1 s) on the worker thread; the page draws meanwhile.
+
+    Kept per database, data version, area, street network, boundary and categories (the
+    period does not change it).
+    """
+    path, mtime = network_key(sel.area_id)
+    bbox = None if settings.area_bbox is None else tuple(float(v) for v in settings.area_bbox)
+    key = ("last_month_check", url, version, sel.area_id, path, mtime, bbox, sel.categories)
+    return background.start(
+        key,
+        _last_month_check,
+        area_reports(url, version, sel.area_id),
+        network.segments if network is not None else None,
+        sel.categories,
+        bbox,
+    )
+
+
 user = require("hotspots")
 st.title("Hotspots")
 synthetic_banner()
@@ -95,6 +133,9 @@ if not sel.categories:
     st.warning("Choose at least one category in the sidebar.")
     st.stop()
 
+network = get_network(sel.area_id)
+url, version = default_db_url(), data_version(store)
+forecast_check = _start_forecast_check()
 try:
     hot, mode, seg_table = current_hotspots(sel)
 except ValueError as exc:
@@ -104,8 +145,6 @@ if hot is None:
     st.info("No reports match the selection in the sidebar; widen the period or categories.")
     st.stop()
 
-network = get_network(sel.area_id)
-url, version = default_db_url(), data_version(store)
 periods = previous_period(sel.start, sel.end)
 history_start = min(periods.prev_start, sel.end - timedelta(days=365))
 # The hotspot methods' columns are all the trends, the heat map and the points read.
@@ -265,39 +304,10 @@ def _map(chosen: list[int]) -> None:
     )
 
 
-@st.cache_data(show_spinner="Checking last month's map…", max_entries=8)
-def _forecast_check(
-    url: str,
-    version: int,
-    network_key: tuple,
-    area_id: str | None,
-    area: tuple | None,
-    categories: tuple,
-) -> dict:
-    """``geo.evaluate.last_month_check`` on the area's stored reports of the categories (1-2 s)."""
-    from geo.evaluate import last_month_check
-
-    del network_key  # cache key only
-    reports = area_reports(url, version, area_id).select(categories=categories)
-    net = get_network(area_id)
-    return last_month_check(
-        reports,
-        segments=net.segments if net is not None else None,
-        settings=get_settings(),
-        categories=list(categories),
-        area=area,
-    )
-
-
-def _forecast_line() -> None:
-    from geo.workspace import network_path
-
-    path = network_path(sel.area_id)
-    key = (str(path), path.stat().st_mtime if path.is_file() else 0.0)
+def _forecast_line(check_started: Future) -> None:
     try:
-        check = _forecast_check(
-            url, version, key, sel.area_id, settings.area_bbox, tuple(sel.categories)
-        )
+        with st.spinner("Checking last month's map…", show_time=True):
+            check = check_started.result()
     except ValueError as exc:
         st.caption(md_text(f"No forecast check: {exc}"), help=FORECAST_HELP)
         return
@@ -323,7 +333,7 @@ else:
     st.markdown(f"**{len(hot)} hotspots**, ranked by risk. Click a row to zoom the map to it.")
     chosen = _table()
 _map(chosen)
-_forecast_line()
+_forecast_line(forecast_check)
 
 
 def _compare() -> None:

@@ -1,0 +1,68 @@
+"""Computations started early on the worker thread: once per key, errors kept or retried."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ui import background
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    background.clear()
+    yield
+    background.clear()
+
+
+def test_one_computation_per_key_on_another_thread():
+    calls: list[str] = []
+
+    def work(x: int) -> tuple[int, str]:
+        calls.append(threading.current_thread().name)
+        return x * 2, threading.current_thread().name
+
+    first = background.start(("k", 1), work, 21)
+    again = background.start(("k", 1), work, 99)  # same key: the kept result, not a new run
+    other = background.start(("k", 2), work, 5)
+    assert first is again and first.result(timeout=10)[0] == 42
+    assert other.result(timeout=10)[0] == 10 and len(calls) == 2
+    assert first.result()[1] != threading.current_thread().name
+
+
+def test_a_message_for_the_user_is_kept_and_other_errors_are_retried():
+    calls: list[int] = []
+
+    def refuse() -> None:
+        calls.append(1)
+        msg = "Not enough history yet."
+        raise ValueError(msg)
+
+    def crash() -> None:
+        calls.append(2)
+        raise RuntimeError("boom")
+
+    with pytest.raises(ValueError, match="history"):
+        background.start("v", refuse).result(timeout=10)
+    with pytest.raises(ValueError, match="history"):
+        background.start("v", refuse).result(timeout=10)
+    with pytest.raises(RuntimeError):
+        background.start("r", crash).result(timeout=10)
+    with pytest.raises(RuntimeError):
+        background.start("r", crash).result(timeout=10)
+    assert calls == [1, 2, 2]
+
+
+def test_the_oldest_results_are_forgotten_past_the_limit():
+    calls: list[int] = []
+
+    def work(k: int) -> int:
+        calls.append(k)
+        return k
+
+    for k in range(background.MAX_KEPT + 1):
+        background.start(k, work, k).result(timeout=10)
+    background.start(background.MAX_KEPT, work, -1).result(timeout=10)  # still kept
+    assert background.start(0, work, 0).result(timeout=10) == 0  # forgotten: run again
+    assert calls.count(0) == 2 and -1 not in calls
