@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from geo.settings import load_settings
 from geo.store import Store
+from ui.auth import PAGE_ACCESS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 HULL_BBOX = (-0.45, 53.71, -0.23, 53.81)
+#: The app's pages by their url path.
+PAGE_NAMES = tuple(PAGE_ACCESS)
 
 
 def shared_file(*parts: str) -> Path:
@@ -31,6 +36,24 @@ def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEATPLAN_DB", str(tmp_path / "test.db"))
     monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
     monkeypatch.setenv("BEATPLAN_AUTO_DEMO", "0")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line's store (``cli.db``) and data folder in the test's folder."""
+    monkeypatch.setenv("BEATPLAN_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
+    return tmp_path
+
+
+def run_cli(args: list[Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, str]:
+    """Run ``beatplan`` on ``args``: its exit code, its one JSON line (on success) and stderr."""
+    from cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == (1 if code == 0 else 0)
+    return code, (json.loads(out) if code == 0 else None), err
 
 
 @pytest.fixture

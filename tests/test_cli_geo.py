@@ -9,62 +9,48 @@ import pandas as pd
 import pytest
 import shapely
 
-from cli import main
 from geo.settings import slugify
-from tests.conftest import HULL_BBOX, shared_file
+from tests.conftest import HULL_BBOX, run_cli, shared_file
 
 HULL = ",".join(str(v) for v in HULL_BBOX)
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("BEATPLAN_DB", str(tmp_path / "cli.db"))
-    monkeypatch.setenv("BEATPLAN_DATA", str(tmp_path))
-    return tmp_path
-
-
-def run(args, capsys):
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if code == 0 else None), err
-
-
-def test_network_load_then_import_snaps_reports(env, capsys):
+def test_network_load_then_import_snaps_reports(cli_env, capsys):
     leeds = shared_file("osm", "leeds-its-example.osm.pbf")
-    code, out, _ = run(["network", "load", str(leeds)], capsys)
+    code, out, _ = run_cli(["network", "load", str(leeds)], capsys)
     assert code == 0
     assert out["segments"] == 242 and out["nodes"] == 186
     assert out["length_km"] == pytest.approx(10.197, abs=0.01)
-    assert (env / "network.gpkg").is_file()
+    assert (cli_env / "network.gpkg").is_file()
     # Reports at the midpoints of real Leeds segments, plus one far away.
-    segs = gpd.read_file(env / "network.gpkg", layer="segments")
+    segs = gpd.read_file(cli_env / "network.gpkg", layer="segments")
     mids = shapely.line_interpolate_point(segs.geometry.to_numpy()[:20], 0.5, normalized=True)
     lines = [
         f"2024-01-05,21:00,asb,{y:.6f},{x:.6f}"
         for x, y in zip(shapely.get_x(mids), shapely.get_y(mids), strict=True)
     ]
     lines.append("2024-01-05,21:00,asb,53.9000,-1.4000")
-    path = env / "leeds.csv"
+    path = cli_env / "leeds.csv"
     path.write_text("date,time,category,lat,lon\n" + "\n".join(lines) + "\n")
-    code, out, _ = run(["import", str(path), "--source", "public"], capsys)
+    code, out, _ = run_cli(["import", str(path), "--source", "public"], capsys)
     assert code == 0 and out["accepted"] == 21 and out["off_network"] == 1
     # Loading the network again re-snaps every stored report.
-    code, out, _ = run(["network", "load", str(leeds)], capsys)
+    code, out, _ = run_cli(["network", "load", str(leeds)], capsys)
     assert out["reports"] == 21 and out["snapped"] == 20 and out["off_network"] == 1
 
 
-def test_network_download_offline_is_a_plain_error(env, capsys):
-    code, _, err = run(["network", "download", "Kingston upon Hull, UK"], capsys)
+def test_network_download_offline_is_a_plain_error(cli_env, capsys):
+    code, _, err = run_cli(["network", "download", "Kingston upon Hull, UK"], capsys)
     assert code == 2
     assert "offline" in err and len(err.strip().splitlines()) == 1
 
 
-def test_hotspots_point_mode_on_police_uk(env, capsys, police_2022):
-    assert run(["area", "create", "Hull", f"--bbox={HULL}"], capsys)[0] == 0
-    code, out, _ = run(["import", str(police_2022), "--area", "Hull"], capsys)
+def test_hotspots_point_mode_on_police_uk(cli_env, capsys, police_2022):
+    assert run_cli(["area", "create", "Hull", f"--bbox={HULL}"], capsys)[0] == 0
+    code, out, _ = run_cli(["import", str(police_2022), "--area", "Hull"], capsys)
     assert code == 0
-    csv_out, geo_out = env / "h.csv", env / "h.geojson"
-    code, out, _ = run(
+    csv_out, geo_out = cli_env / "h.csv", cli_env / "h.geojson"
+    code, out, _ = run_cli(
         ["hotspots", "--categories", "asb", "drugs", "public_order", "--out", str(csv_out)], capsys
     )
     assert code == 0 and out["mode"] == "point" and out["hotspots"] > 3
@@ -76,25 +62,25 @@ def test_hotspots_point_mode_on_police_uk(env, capsys, police_2022):
     assert set().union(*counts) <= {"asb", "drugs", "public_order"}
     w, s, e, n = HULL_BBOX
     assert table["lon"].between(w, e).all() and table["lat"].between(s, n).all()
-    code, out, _ = run(["hotspots", "--categories", "asb", "--out", str(geo_out)], capsys)
+    code, out, _ = run_cli(["hotspots", "--categories", "asb", "--out", str(geo_out)], capsys)
     gdf = gpd.read_file(geo_out)
     assert code == 0 and len(gdf) == out["hotspots"] and gdf.geom_type.isin(["Polygon"]).all()
 
 
-def test_hotspots_with_no_reports_is_a_user_error(env, capsys):
-    code, _, err = run(["hotspots", "--out", str(env / "x.csv")], capsys)
+def test_hotspots_with_no_reports_is_a_user_error(cli_env, capsys):
+    code, _, err = run_cli(["hotspots", "--out", str(cli_env / "x.csv")], capsys)
     assert code == 2 and "No reports" in err
 
 
-def test_hotspots_bad_extension(env, capsys, police_2022):
-    run(["area", "create", "Hull", f"--bbox={HULL}"], capsys)
-    run(["import", str(police_2022), "--area", "Hull"], capsys)
-    code, _, err = run(["hotspots", "--out", str(env / "x.txt")], capsys)
+def test_hotspots_bad_extension(cli_env, capsys, police_2022):
+    run_cli(["area", "create", "Hull", f"--bbox={HULL}"], capsys)
+    run_cli(["import", str(police_2022), "--area", "Hull"], capsys)
+    code, _, err = run_cli(["hotspots", "--out", str(cli_env / "x.txt")], capsys)
     assert code == 2 and ".geojson or .csv" in err
 
 
-def test_evaluate_hull_files(env, capsys, police_2022, police_2024):
-    code, out, _ = run(
+def test_evaluate_hull_files(cli_env, capsys, police_2022, police_2024):
+    code, out, _ = run_cli(
         [
             "evaluate",
             "--train",
@@ -129,8 +115,8 @@ def test_evaluate_hull_files(env, capsys, police_2022, police_2024):
     assert out["n_test"] == int((in_hull & wanted).sum())
 
 
-def test_evaluate_needs_both_sides(env, capsys, police_2022):
-    code, _, err = run(["evaluate", "--train", str(police_2022)], capsys)
+def test_evaluate_needs_both_sides(cli_env, capsys, police_2022):
+    code, _, err = run_cli(["evaluate", "--train", str(police_2022)], capsys)
     assert code == 2 and "--test" in err
-    code, _, err = run(["evaluate", "--train-from", "2024-01-01"], capsys)
+    code, _, err = run_cli(["evaluate", "--train-from", "2024-01-01"], capsys)
     assert code == 2 and "--train-to" in err

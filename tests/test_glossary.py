@@ -8,21 +8,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PAGE_NAMES, PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
-PAGES = (
-    "data",
-    "area",
-    "hotspots",
-    "patrols",
-    "briefings",
-    "tracking",
-    "community",
-    "settings",
-    "audit",
-    "access",
-)
+PAGES = PAGE_NAMES
 FORBIDDEN = re.compile(
     r"gi\*|gi\\\*|\bfdr\b|false discovery|point mode|dosage|off_network|harm weight",
     re.IGNORECASE,

@@ -149,22 +149,19 @@ def test_log_round_trip_audited_without_text(store: Store, area) -> None:
 
 def test_log_refuses_bad_input_plainly(store: Store, area) -> None:
     known = {"H-AAAA"}
-    with pytest.raises(ValueError, match="not hotspots of this area"):
-        add_problem(
-            store,
-            area_id=area.area_id,
-            title="Needles",
-            hotspot_ids=["H-ZZZZ"],
-            known_hotspots=known,
-        )
-    with pytest.raises(PersonalDataError, match="a person's name"):
-        add_problem(
-            store,
-            area_id=area.area_id,
-            title="John Smith",
-            hotspot_ids=["H-AAAA"],
-            known_hotspots=known,
-        )
+    refused = (
+        ("Needles", "H-ZZZZ", ValueError, "not hotspots of this area"),
+        ("John Smith", "H-AAAA", PersonalDataError, "a person's name"),
+    )
+    for title, hotspot, error, reason in refused:
+        with pytest.raises(error, match=reason):
+            add_problem(
+                store,
+                area_id=area.area_id,
+                title=title,
+                hotspot_ids=[hotspot],
+                known_hotspots=known,
+            )
     p = add_problem(
         store, area_id=area.area_id, title="Needles", hotspot_ids=["H-AAAA"], known_hotspots=known
     )

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PAGE_NAMES, PROJECT_ROOT
 from ui.browser import RequestRecorder, save_screenshot, wait_for_app, wait_for_map
 
 pytestmark = pytest.mark.e2e
 APP = PROJECT_ROOT / "app.py"
-PAGES = [
-    "data",
-    "area",
-    "patrols",
-    "briefings",
-    "tracking",
-    "community",
-    "settings",
-    "audit",
-    "access",
-]
+PAGES = [page for page in PAGE_NAMES if page != "hotspots"]
 
 
 def test_every_page_opens_on_the_demo(
