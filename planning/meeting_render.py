@@ -183,14 +183,12 @@ def top_figure(facts: Any, *, top: int = 12) -> Any:
 def render(facts: Any) -> str:
     """The meeting pack as one self-contained HTML document (every value escaped).
 
-    Parameters
-    ----------
-    facts
-        :class:`planning.meeting.MeetingFacts`.
+    Parameters are as for :func:`weekly_figure`.
 
     Returns
     -------
     str
+        The HTML document.
     """
     from geo.trend import TREND_HELP
     from planning.displacement import WELFARE_PROMPT

@@ -104,6 +104,7 @@ def check_auth(secrets: Mapping[str, Any]) -> AuthConfig | None:
     Returns
     -------
     AuthConfig or None
+        The checked settings, or ``None`` when sign-in is not configured.
 
     Raises
     ------
@@ -162,6 +163,7 @@ def auth_settings() -> AuthConfig | None:
     Returns
     -------
     AuthConfig or None
+        As for :func:`check_auth`.
 
     Raises
     ------

@@ -163,10 +163,7 @@ def md_text(value: Any) -> str:
     an image (a request to another host), HTML, a heading, a table, emphasis, an icon,
     a colour directive or maths; line breaks become spaces and control characters go.
 
-    Parameters
-    ----------
-    value
-        Any value; ``None`` and NaN become an empty string.
+    Parameters are as for :func:`js_string`.
 
     Returns
     -------
