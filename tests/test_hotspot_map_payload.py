@@ -8,9 +8,10 @@ import subprocess
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
-from ui.hotspot_map import heat_points
+from ui.hotspot_map import add_report_points, heat_points
 from ui.maps import STREET_STYLE, base_map
 from ui.static_layers import street_layer, street_lines, streets_geojson
 
@@ -93,3 +94,42 @@ def test_street_lines_of_a_city_are_far_smaller_than_geojson():
     full, _ = streets_geojson(segs)
     assert len(compact) < len(full) / 4
     assert street_lines(segs.iloc[:0]) == ('{"o":[0,0],"l":[]}', None)
+
+
+def test_report_points_draw_each_category_and_day_once_with_escaped_tooltips():
+    reports = pd.DataFrame(
+        {
+            "lon": [-0.37, -0.36, -0.35, np.nan],
+            "lat": [53.74, 53.741, 53.7423456, 53.0],
+            "category": ["asb", "<img src=x>", "asb", "asb"],
+            "occurred_at": pd.to_datetime(
+                ["2025-01-02 10:00", "2025-01-03 23:59", "2025-01-02 01:00", "2025-01-04 00:00"]
+            ),
+        }
+    )
+    m = base_map(bounds=(-0.38, 53.73, -0.34, 53.75))
+    legend = add_report_points(m, reports, labels={"asb": "<b>ASB</b>"})
+    m.get_root().render()
+    script = m.get_root().script.render()
+    start = script.index("var pts = ")
+    body = script[script.rindex("(function () {", 0, start) : script.index("})();", start) + 5]
+    cluster = re.search(r"var cluster = (\w+);", body).group(1)
+    stub = (
+        "var L = {circleMarker: function (ll, o) { return {ll: ll, fill: o.fillColor,"
+        " bindTooltip: function (t) { this.tip = t; return this; }}; }};"
+        f"var {cluster} = {{items: [], addLayer: function (x) {{ this.items.push(x); }}}};"
+    )
+    run = f"{stub}\n{body}\nconsole.log(JSON.stringify({cluster}.items));"
+    out = subprocess.run(
+        ["node", "-e", run], capture_output=True, text=True, timeout=60, check=True
+    )
+    drawn = json.loads(out.stdout)
+    assert [d["ll"] for d in drawn] == [[53.74, -0.37], [53.741, -0.36], [53.74235, -0.35]]
+    assert [d["tip"] for d in drawn] == [
+        "&lt;b&gt;ASB&lt;/b&gt; · 2 Jan 2025",
+        "&lt;img src=x&gt; · 3 Jan 2025",
+        "&lt;b&gt;ASB&lt;/b&gt; · 2 Jan 2025",
+    ]
+    assert drawn[0]["fill"] == drawn[2]["fill"] != drawn[1]["fill"]
+    assert legend == {"<img src=x>": drawn[1]["fill"], "<b>ASB</b>": drawn[0]["fill"]}
+    assert "<img" not in body and "<b>" not in body

@@ -272,30 +272,39 @@ class _Heat(folium.plugins.HeatMap):
 
 
 class _ClusterPoints(MacroElement):
-    """Circle markers from a JSON array added to a marker cluster in one script."""
+    """Circle markers added to a marker cluster in one script, from compact JSON arrays.
+
+    Each point is ``[lat, lon, category index, day index]``; ``kinds`` holds each
+    category's colour and escaped tooltip start, ``days`` the escaped dates.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function () {
-            var pts = {{ this.points|tojson }};
+            var pts = {{ this.points|tojson }}, kinds = {{ this.kinds|tojson }};
+            var days = {{ this.days|tojson }};
             var cluster = {{ this.cluster.get_name() }};
             for (var i = 0; i < pts.length; i++) {
-                var p = pts[i];
+                var p = pts[i], k = kinds[p[2]];
                 cluster.addLayer(L.circleMarker([p[0], p[1]], {
-                    radius: 5, color: "#ffffff", weight: 1, fillColor: p[2], fillOpacity: 0.95
-                }).bindTooltip(p[3]));
+                    radius: 5, color: "#ffffff", weight: 1, fillColor: k[0], fillOpacity: 0.95
+                }).bindTooltip(k[1] + days[p[3]]));
             }
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, cluster: Any, points: list[list[Any]]) -> None:
+    def __init__(
+        self, cluster: Any, points: list[list[Any]], kinds: list[list[str]], days: list[str]
+    ) -> None:
         super().__init__()
         self._name = "ClusterPoints"
         self.cluster = cluster
         self.points = points
+        self.kinds = kinds
+        self.days = days
 
     def render(self, **kwargs: Any) -> None:
         """Render without compiling the output (thousands of points) as a template."""
@@ -312,7 +321,8 @@ def add_report_points(
 ) -> dict[str, str]:
     """Report points coloured by category, clustered when many (leaflet.markercluster).
 
-    Tooltip text is HTML-escaped and the data reach the page as a JSON literal.
+    Tooltips read "category · day", HTML-escaped; the data reach the page as JSON
+    literals, each category and day written once.
 
     Parameters
     ----------
@@ -335,18 +345,19 @@ def add_report_points(
     reps = reports.dropna(subset=["lon", "lat"])
     if len(reps) > max_points:
         reps = reps.nlargest(max_points, "occurred_at")
-    cats = sorted(reps["category"].astype(str).unique())
+    cat_codes, cats = pd.factorize(reps["category"].astype(str), sort=True)
+    day_codes, days = pd.factorize(pd.to_datetime(reps["occurred_at"]).dt.normalize(), sort=True)
     colours = {c: CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] for k, c in enumerate(cats)}
-    tip = {c: html_text(labels.get(c, c)) for c in cats}
-    cat = reps["category"].astype(str)
-    when = pd.to_datetime(reps["occurred_at"]).dt.strftime("%-d %b %Y")
+    kinds = [[colours[c], f"{html_text(labels.get(c, c))} · "] for c in cats]
+    day_text = [html_text(f"{d:%-d %b %Y}") for d in days]
+    xy = np.round(reps[["lat", "lon"]].to_numpy(dtype=float), 5).tolist()
     points = [
-        [round(float(la), 5), round(float(lo), 5), colours[c], f"{tip[c]} · {w}"]
-        for la, lo, c, w in zip(reps["lat"], reps["lon"], cat, when, strict=True)
+        [la, lo, int(c), int(d)]
+        for (la, lo), c, d in zip(xy, cat_codes.tolist(), day_codes.tolist(), strict=True)
     ]
     group = folium.FeatureGroup(name=escape_text(name), show=False)
     cluster = folium.plugins.MarkerCluster(disable_clustering_at_zoom=18).add_to(group)
-    group.add_child(_ClusterPoints(cluster, points))
+    group.add_child(_ClusterPoints(cluster, points, kinds, day_text))
     group.add_to(m)
     return {labels.get(c, c): colours[c] for c in cats}
 
