@@ -114,8 +114,7 @@ def _summary(
     result: Any,
     stored: Mapping[str, Any],
     area: Any,
-    frame: Any,
-    settings: Settings,
+    unmapped: dict[str, int],
     snapped: int,
     off_network: int,
     rejects_path: Any,
@@ -133,7 +132,7 @@ def _summary(
         rejected_rows=result.rejected,
         area_id=area.area_id,
         area_name=area.name,
-        unmapped=_unmapped(frame, settings),
+        unmapped=unmapped,
     )
 
 
@@ -202,6 +201,8 @@ def import_file(
         street_names=_street_names(network),
     )
     frame, snapped, off_network = _snap(result.reports, network, settings)
+    unmapped = _unmapped(frame, settings)
+    result.reports = result.reports.iloc[:0]  # the frame below is the one copy kept
     stored = store.add_batch(
         frame,
         file_name=result.stored_name,
@@ -215,7 +216,8 @@ def import_file(
         area_id=area.area_id,
     )
     rejects_path = _write_rejects(result, stored["batch_id"], rejects_dir)
-    summary = _summary(result, stored, area, frame, settings, snapped, off_network, rejects_path)
+    del frame
+    summary = _summary(result, stored, area, unmapped, snapped, off_network, rejects_path)
     _check_accounting(summary)
     return summary
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,9 @@ _SORT_THREADS = 2  # helper threads for SQLite's index sorts after a bulk load
 _ROWS_PER_STATEMENT = 64  # rows in one SQLite INSERT (its values stay far below 32,766)
 
 
-def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
+def insert_reports(
+    conn: sa.Connection, frame: pd.DataFrame, *, fixed: Mapping[str, str | None] | None = None
+) -> int:
     """Insert the reports of ``frame`` that are not stored yet, in key order, in one transaction.
 
     SQLite: a prepared ``INSERT OR IGNORE`` run by ``executemany`` over chunks of plain tuples;
@@ -48,6 +50,9 @@ def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
         A connection inside the import's transaction.
     frame
         Reports (the report table of DESIGN section 3) with ``batch_id`` set.
+    fixed
+        One value for every row of a column, e.g. ``{"batch_id": ..., "area_id": ...}``, in
+        place of ``frame``'s column (no copy of the frame is made to set them).
 
     Returns
     -------
@@ -56,18 +61,23 @@ def insert_reports(conn: sa.Connection, frame: pd.DataFrame) -> int:
     """
     if frame.empty:
         return 0
-    frame = frame.reset_index(drop=True)
-    order = key_order(frame["report_id"])
+    order = key_order(frame["report_id"])  # positions: the frame's index is not used
+    fixed = dict(fixed or {})
     name = conn.dialect.name
     if name == "sqlite":
-        return _insert_sqlite(conn, frame, order)
+        return _insert_sqlite(conn, frame, order, fixed)
     if name == "postgresql":
-        return _insert_postgresql(conn, frame, order)
-    return _insert_generic(conn, frame, order)
+        return _insert_postgresql(conn, frame, order, fixed)
+    return _insert_generic(conn, frame, order, fixed)
 
 
-def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
-    """The report columns of ``part`` as lists of plain Python values, in REPORT_FIELDS order."""
+def _python_columns(
+    part: pd.DataFrame, fixed: Mapping[str, Any], *, sqlite: bool
+) -> list[list[Any]]:
+    """The report columns of ``part`` as lists of plain Python values, in REPORT_FIELDS order.
+
+    A column named in ``fixed`` takes that one value on every row.
+    """
     n = len(part)
     if sqlite:  # SQLAlchemy's SQLite text for DateTime, and 0/1 for Boolean
         occurred: list[Any] = _sqlite_datetimes(part["occurred_at"]).tolist()
@@ -76,7 +86,7 @@ def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
         occurred = pd.to_datetime(part["occurred_at"]).dt.to_pydatetime().tolist()
         known = part["time_known"].astype(bool).tolist()
     seg = part["segment_id"].astype("Int64")
-    return [
+    columns = [
         part["report_id"].astype("string").to_numpy(dtype=object).tolist(),
         occurred,
         known,
@@ -87,16 +97,23 @@ def _python_columns(part: pd.DataFrame, *, sqlite: bool) -> list[list[Any]]:
         [None] * n if seg.isna().all() else seg.to_numpy(dtype=object, na_value=None).tolist(),
         _texts(part["location_hint"]),
         _texts(part["lsoa_code"]),
-        _texts(part["batch_id"]),
-        _texts(part["area_id"]) if "area_id" in part else [None] * n,
+        *(
+            _texts(part[c]) if c in part and c not in fixed else [None] * n
+            for c in ("batch_id", "area_id")
+        ),
     ]
+    for name, value in fixed.items():
+        columns[REPORT_FIELDS.index(name)] = [value] * n
+    return columns
 
 
-def _rows(frame: pd.DataFrame, order: np.ndarray, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
+def _rows(
+    frame: pd.DataFrame, order: np.ndarray, fixed: Mapping[str, Any], *, sqlite: bool
+) -> Iterator[tuple[Any, ...]]:
     """Yield the rows of ``frame`` as tuples in ``order``, one chunk at a time (bounded memory)."""
     for start in range(0, len(frame), CHUNK_ROWS):
         part = frame.take(order[start : start + CHUNK_ROWS])
-        yield from zip(*_python_columns(part, sqlite=sqlite), strict=True)
+        yield from zip(*_python_columns(part, fixed, sqlite=sqlite), strict=True)
 
 
 def key_order(report_ids: pd.Series) -> np.ndarray:
@@ -152,7 +169,9 @@ def _texts(series: pd.Series) -> list[str | None]:
     return lookup[codes].tolist()
 
 
-def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
+def _insert_sqlite(
+    conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray, fixed: Mapping[str, Any]
+) -> int:
     """Insert through the DB-API cursor; returns the number of rows inserted."""
     raw = conn.connection.driver_connection
     if not raw.in_transaction:  # take the write lock now: the emptiness check below holds
@@ -170,7 +189,7 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) 
             raw.execute(f'DROP INDEX "{index.replace(chr(34), chr(34) * 2)}"')
             rebuild.append(sql)
     before = raw.total_changes
-    _executemany_rows(raw, frame, order)
+    _executemany_rows(raw, frame, order, fixed)
     inserted = raw.total_changes - before
     if rebuild:  # let SQLite sort each index with helper threads
         threads = raw.execute("PRAGMA threads").fetchone()[0]
@@ -181,7 +200,9 @@ def _insert_sqlite(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) 
     return inserted
 
 
-def _executemany_rows(raw: Any, frame: pd.DataFrame, order: np.ndarray) -> None:
+def _executemany_rows(
+    raw: Any, frame: pd.DataFrame, order: np.ndarray, fixed_columns: Mapping[str, Any]
+) -> None:
     """``INSERT OR IGNORE`` the rows of ``frame`` in ``order``, many rows per statement.
 
     Columns missing on every row are left to their default (``NULL``) and a column holding
@@ -190,7 +211,8 @@ def _executemany_rows(raw: Any, frame: pd.DataFrame, order: np.ndarray) -> None:
     """
     for start in range(0, len(frame), CHUNK_ROWS):
         part = frame.take(order[start : start + CHUNK_ROWS])
-        values = dict(zip(REPORT_FIELDS, _python_columns(part, sqlite=True), strict=True))
+        columns = _python_columns(part, fixed_columns, sqlite=True)
+        values = dict(zip(REPORT_FIELDS, columns, strict=True))
         fixed = {f: v[0] for f, v in values.items() if f != "report_id" and _one_value(v)}
         varied = [f for f in REPORT_FIELDS if f not in fixed and _any_value(values[f])]
         grid = np.empty((len(part), len(varied)), dtype=object)
@@ -231,7 +253,9 @@ def _multi_insert(varied: list[str], fixed: list[str], per: int) -> str:
     )
 
 
-def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
+def _insert_postgresql(
+    conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray, fixed: Mapping[str, Any]
+) -> int:
     """``COPY`` into a temporary table, then insert the new keys; returns the number inserted."""
     raw = conn.connection.driver_connection
     cols = ", ".join(REPORT_FIELDS)
@@ -242,7 +266,7 @@ def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarr
             "(LIKE reports INCLUDING DEFAULTS) ON COMMIT DROP"
         )
         with cur.copy(f"COPY beatplan_reports_in ({cols}) FROM STDIN") as copy:
-            for row in _rows(frame, order, sqlite=False):
+            for row in _rows(frame, order, fixed, sqlite=False):
                 copy.write_row(row)
         # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit,
         # then skips it; the row count is what this statement inserted.
@@ -255,12 +279,14 @@ def _insert_postgresql(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarr
     return inserted
 
 
-def _insert_generic(conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray) -> int:
+def _insert_generic(
+    conn: sa.Connection, frame: pd.DataFrame, order: np.ndarray, fixed: Mapping[str, Any]
+) -> int:
     """Any other database: skip stored keys, insert the rest with SQLAlchemy Core."""
     existing = set(conn.execute(sa.select(reports.c.report_id)).scalars())
     seen: set[str] = set()
     fresh = []
-    for row in _rows(frame, order, sqlite=False):
+    for row in _rows(frame, order, fixed, sqlite=False):
         if row[0] not in existing and row[0] not in seen:
             seen.add(row[0])
             fresh.append(dict(zip(REPORT_FIELDS, row, strict=True)))

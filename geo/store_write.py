@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -20,13 +19,6 @@ from geo.store_scrub import scrub, secure_delete
 from geo.store_tables import AUDIT_ACTIONS, audit, batches, plans, reports
 
 __all__ = ["StoreWriter", "current_user"]
-
-
-def _constant(value: str | None, n: int) -> pd.Categorical:
-    """One value for ``n`` rows, stored once (a batch's id and area on each of its reports)."""
-    if value is None:
-        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=[""])
-    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def _now() -> datetime:
@@ -76,11 +68,10 @@ class StoreWriter(StoreConnection):
         """
         actor = actor or current_user()
         batch_id = uuid.uuid4().hex[:16]
-        frame = frame.assign(batch_id=_constant(batch_id, len(frame)))
         with self.engine.begin() as conn:
             area_id = resolve_area_id(conn, area_id, create_default=True)
-            frame = frame.assign(area_id=_constant(area_id, len(frame)))
-            inserted = self._insert_reports(conn, frame)
+            fixed = {"batch_id": batch_id, "area_id": area_id}
+            inserted = insert_reports(conn, frame, fixed=fixed)
             dup = len(frame) - inserted + duplicates_in_file
             conn.execute(
                 batches.insert().values(
@@ -109,10 +100,6 @@ class StoreWriter(StoreConnection):
             "duplicates": dup,
             "rejected": rejected,
         }
-
-    def _insert_reports(self, conn: sa.Connection, frame: pd.DataFrame) -> int:
-        """Bulk-insert the new reports of ``frame`` (:func:`geo.store_bulk.insert_reports`)."""
-        return insert_reports(conn, frame)
 
     def set_segments(self, report_ids: Sequence[str], segment_ids: Sequence[int | None]) -> int:
         """Record the street segment of stored reports (after a network is loaded).
