@@ -27,6 +27,8 @@ __all__ = [
 
 BOX_EXAMPLE = "-0.43,53.71,-0.24,53.82"
 STREET_TYPES = ("pbf", "osm", "gpkg", "geojson", "json")
+#: How an area's boundary is drawn: a dark dashed line, not filled.
+BOUNDARY_STYLE = {"color": "#222222", "weight": 2, "fill": False, "dashArray": "10 6"}
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -159,12 +161,7 @@ def add_area_boundary(m: folium.Map, area: Area, *, name: str = "Area boundary")
         {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geom)},
         name=name,
         interactive=False,
-        style_function=lambda _f: {
-            "color": "#222222",
-            "weight": 2,
-            "fill": False,
-            "dashArray": "10 6",
-        },
+        style_function=lambda _f: BOUNDARY_STYLE,
     ).add_to(m)
 
 
