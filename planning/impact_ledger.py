@@ -200,14 +200,12 @@ def _count(conn: sa.Connection, area: str) -> int:
 def release_count(store: Store, *, area: str = "") -> int:
     """How many summaries have been released for ``area``.
 
-    Parameters
-    ----------
-    store, area
-        As for :func:`published_cells`.
+    Parameters are as for :func:`published_cells`.
 
     Returns
     -------
     int
+        The number of releases recorded.
     """
     with store.engine.connect() as conn:
         return _count(conn, area)
