@@ -160,20 +160,8 @@ def test_done_when_journey_from_the_command_line(
     assert planned["stops"] >= 2 and all(team["stops"] for team in body["teams"])
     assert planned["plan_id"]  # saved in the area: brief picks it by id (or by its date)
     _cli(["brief", "--plan-id", planned["plan_id"], "--out", tmp_path / "brief.pdf"], capsys)
-    _cli(
-        [
-            "summary",
-            "--area",
-            hull,
-            "--from",
-            "2024-01-01",
-            "--to",
-            "2024-01-31",
-            "--out",
-            tmp_path / "summary.pdf",
-        ],
-        capsys,
-    )
+    january = ["summary", "--area", hull, "--from", "2024-01-01", "--to", "2024-01-31"]
+    _cli([*january, "--out", tmp_path / "summary.pdf"], capsys)
     for pdf in ("brief.pdf", "summary.pdf"):
         text = _pdf_text(tmp_path / pdf).lower()
         assert "synthetic" not in text and "demo" not in text, pdf
@@ -181,20 +169,7 @@ def test_done_when_journey_from_the_command_line(
     reports = read(police_2024, settings=settings).reports
     inbox = reports[reports["lon"].between(-0.43, -0.24) & reports["lat"].between(53.71, 53.82)]
     mapped = int(inbox["category"].isin(list(settings.categories)).sum())
-    summary = _cli(
-        [
-            "summary",
-            "--area",
-            hull,
-            "--from",
-            "2024-01-01",
-            "--to",
-            "2024-01-31",
-            "--out",
-            tmp_path / "again.html",
-        ],
-        capsys,
-    )
+    summary = _cli([*january, "--out", tmp_path / "again.html"], capsys)
     assert summary["figures"]["all"]["this"] == f"{mapped:,}"
     assert "straight-line distances" in _pdf_text(tmp_path / "brief.pdf")
     summary_text = " ".join(_pdf_text(tmp_path / "summary.pdf").split())
