@@ -10,6 +10,8 @@ from pandas.core.util.hashing import combine_hash_arrays
 
 _HASH_KEYS = ("beatplan-report1", "beatplan-report2")
 _STR = "string[pyarrow]"
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HASH_SLICE = 500_000  # rows of a text column hashed at a time when its values hardly repeat
 
 
 def content_ids(content: pd.DataFrame, accepted: pd.Series) -> pd.Series:
@@ -66,7 +68,49 @@ def reference_ids(
     elif has_ref.any():
         by_ref = _hex128(*_row_hashes(pd.DataFrame({"kind": "r", "source": source, "ref": ref})))
         rid = rid.where(~has_ref, pd.Series(by_ref, index=rid.index))
-    return rid, accepted & rid.duplicated(keep="first")
+    return rid, accepted & pd.Series(_repeated(rid), index=rid.index)
+
+
+def id_words(report_ids: pd.Series | pd.api.extensions.ExtensionArray) -> np.ndarray | None:
+    """Ids of 32 lower-case hex digits as two unsigned 64-bit words each (``None`` if not).
+
+    The words sort and compare as the ids' text does, without a Python string per id.
+
+    Parameters
+    ----------
+    report_ids
+        The ids.
+
+    Returns
+    -------
+    numpy.ndarray of uint64, shape (n, 2), or None
+        ``None`` when any id is missing or not 32 lower-case hex digits.
+    """
+    arr = pa.chunked_array([pa.array(report_ids, type=pa.string(), from_pandas=True)])
+    arr = arr.combine_chunks()
+    n = len(arr)
+    if arr.null_count:
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset)
+    if offsets[-1] - offsets[0] != 32 * n or not (np.diff(offsets) == 32).all():
+        return None
+    chars = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    nibble = np.full(256, 255, dtype=np.uint8)
+    nibble[_HEX] = np.arange(16, dtype=np.uint8)
+    digits = nibble[chars]
+    if (digits == 255).any():
+        return None
+    digits = digits.reshape(n, 2, 16).astype(np.uint64)
+    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    return (digits << shifts).sum(axis=2, dtype=np.uint64)
+
+
+def _repeated(rid: pd.Series) -> np.ndarray:
+    """``rid.duplicated(keep="first")``, on the ids' two 64-bit words where they have them."""
+    words = id_words(rid.array)
+    if words is None:
+        return rid.duplicated(keep="first").to_numpy()
+    return pd.DataFrame({"hi": words[:, 0], "lo": words[:, 1]}).duplicated(keep="first").to_numpy()
 
 
 def micro_degrees(values: pd.Series) -> np.ndarray:
@@ -104,29 +148,43 @@ def _row_hashes(parts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
                 per_key[k].append(hashed)
             continue
         text = pa.chunked_array([pa.array(values.astype(_STR).fillna(""), type=pa.string())])
-        encoded = pc.dictionary_encode(text).combine_chunks()
-        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
-        codes = encoded.indices.to_numpy()
-        for k in _HASH_KEYS:
-            if len(distinct):
-                hashed = pd.util.hash_array(distinct, hash_key=k, categorize=False)
-                per_key[k].append(hashed.take(codes))
-            else:
-                per_key[k].append(np.zeros(len(codes), dtype=np.uint64))
+        # A slice at a time: never a whole column of Python strings (references hardly repeat).
+        slices = [text.slice(i, _HASH_SLICE) for i in range(0, len(text), _HASH_SLICE)]
+        for k, hashed in _text_hashes(slices).items():
+            per_key[k].append(hashed)
     width = len(parts.columns)
     return tuple(  # type: ignore[return-value]
         combine_hash_arrays(iter(per_key[k]), width, len(parts)) for k in _HASH_KEYS
     )
 
 
+def _text_hashes(slices: list[pa.ChunkedArray]) -> dict[str, np.ndarray]:
+    """Each key's hash of every value of a text column given in slices (each value once)."""
+    out: dict[str, list[np.ndarray]] = {k: [] for k in _HASH_KEYS}
+    for part in slices:
+        enc = pc.dictionary_encode(part).combine_chunks()
+        distinct = enc.dictionary.to_numpy(zero_copy_only=False)
+        codes = enc.indices.to_numpy()
+        for k in _HASH_KEYS:
+            if len(distinct):
+                out[k].append(pd.util.hash_array(distinct, hash_key=k, categorize=False)[codes])
+            else:
+                out[k].append(np.zeros(len(codes), dtype=np.uint64))
+    return {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in out.items()}
+
+
 def _hex128(h1: np.ndarray, h2: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Render two uint64 arrays as one 32-character hex string per row, as Arrow-backed text."""
-    both = np.empty((len(h1), 2), dtype=">u8")
+    n = len(h1)
+    both = np.empty((n, 2), dtype=">u8")
     both[:, 0] = h1
     both[:, 1] = h2
-    data = both.tobytes().hex().encode("ascii")
-    offsets = np.arange(0, 32 * (len(h1) + 1), 32, dtype=np.int64)
+    raw = both.view(np.uint8).reshape(n, 16)
+    text = np.empty((n, 32), dtype=np.uint8)
+    text[:, 0::2] = _HEX[raw >> 4]
+    text[:, 1::2] = _HEX[raw & 15]
+    offsets = np.arange(0, 32 * (n + 1), 32, dtype=np.int64)
     arr = pa.Array.from_buffers(
-        pa.large_string(), len(h1), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
     return pd.array(arr.cast(pa.string()), dtype=_STR)

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from geo.reports_ids import id_words
 from geo.store_tables import REPORT_FIELDS, reports, store_state
 
 __all__ = [
@@ -132,20 +133,10 @@ def key_order(report_ids: pd.Series) -> np.ndarray:
     numpy.ndarray of int64
         Positions, first key first.
     """
+    words = id_words(report_ids.astype("string[pyarrow]")) if len(report_ids) else None
+    if words is not None:
+        return np.lexsort((words[:, 1], words[:, 0])).astype(np.int64)
     arr = pa.chunked_array([pa.array(report_ids.astype("string[pyarrow]"), type=pa.string())])
-    arr = arr.combine_chunks()
-    n = len(arr)
-    if n and arr.null_count == 0:
-        offsets = np.frombuffer(
-            arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset
-        )
-        if offsets[-1] - offsets[0] == 32 * n and (np.diff(offsets) == 32).all():
-            chars = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-            if (((chars >= 48) & (chars <= 57)) | ((chars >= 97) & (chars <= 102))).all():
-                digits = chars.reshape(n, 32)
-                hi = np.frombuffer(bytes.fromhex(digits[:, :16].tobytes().decode()), dtype=">u8")
-                lo = np.frombuffer(bytes.fromhex(digits[:, 16:].tobytes().decode()), dtype=">u8")
-                return np.lexsort((lo, hi)).astype(np.int64)
     return pc.sort_indices(arr).to_numpy().astype(np.int64)
 
 
