@@ -172,6 +172,18 @@ def _segment_positions(segments: pd.DataFrame, reports: pd.DataFrame) -> np.ndar
     return pos.astype(np.int64)
 
 
+def _values_per_segment(values: pd.Series | np.ndarray, ids: np.ndarray, name: str) -> np.ndarray:
+    """``values`` aligned with the segment rows of ``ids`` (a Series is matched by id)."""
+    if isinstance(values, pd.Series):
+        out = values.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+    else:
+        out = np.asarray(values, dtype=float)
+    if out.shape != (len(ids),):
+        msg = f"{name} must hold one value per segment; compute it with segment_risk()."
+        raise ValueError(msg)
+    return out
+
+
 def _nodes(segments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
     u = segments["u"].to_numpy(dtype=np.int64)
     v = segments["v"].to_numpy(dtype=np.int64)
@@ -240,9 +252,9 @@ def _report_weights(
     segments: pd.DataFrame,
     reports: pd.DataFrame,
     *,
-    at: Any = None,
-    half_life_days: float | None = None,
-    settings: Settings | None = None,
+    at: Any,
+    half_life_days: float | None,
+    settings: Settings | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment position and decayed harm weight of every report on the network."""
     _check_segments(segments)
@@ -363,13 +375,7 @@ def smooth_risk(
     if bandwidth_m is None:
         bandwidth_m = float(_resolve_settings(settings).hotspots.get("bandwidth_m", 150))
     ids = segments["segment_id"].to_numpy(dtype=np.int64)
-    if isinstance(risk, pd.Series):
-        values = risk.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-    else:
-        values = np.asarray(risk, dtype=float)
-    if values.shape != (len(segments),):
-        msg = "risk must hold one value per segment; compute it with segment_risk()."
-        raise ValueError(msg)
+    values = _values_per_segment(risk, ids, "risk")
     index = pd.Index(ids, name="segment_id")
     h = float(bandwidth_m)
     if h < 0 or not math.isfinite(h):

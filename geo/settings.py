@@ -101,18 +101,33 @@ def _parse_maps(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_bases(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    out: dict[str, tuple[float, float]] = {}
-    for name, value in raw.items():
-        try:
-            lon, lat = (float(v) for v in value)
-        except (TypeError, ValueError):
-            msg = f"Base {name!r} in settings must be [lon, lat], e.g. [-0.3367, 53.7446]."
-            raise ValueError(msg) from None
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            msg = f"Base {name!r} in settings is not a longitude/latitude pair."
-            raise ValueError(msg)
-        out[str(name)] = (lon, lat)
-    return out
+    return {str(name): lonlat(value, f"Base {name!r} in settings") for name, value in raw.items()}
+
+
+def lonlat(value: Any, where: str) -> tuple[float, float]:
+    """Check that ``value`` is a ``[lon, lat]`` pair in degrees.
+
+    Parameters
+    ----------
+    value
+        The pair as read from a settings or teams file.
+    where
+        What the value is, to name it in the message (e.g. ``"Base 'Hull'"``).
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)``; a ``ValueError`` tells the user how to write it otherwise.
+    """
+    try:
+        lon, lat = (float(x) for x in value)
+    except (TypeError, ValueError):
+        msg = f"{where} must be [lon, lat], e.g. [-0.3367, 53.7446]; got {value!r}."
+        raise ValueError(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"{where} = {value!r} is not a [lon, lat] pair in degrees; check the order."
+        raise ValueError(msg)
+    return (lon, lat)
 
 
 _TILE_KEYS = ("{z}", "{x}", "{y}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import MutableMapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,8 +10,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from geo.network_distance import band_adjacency
-from geo.risk import _check_segments, _incidence, _opt, _resolve_settings
+from geo.network_distance import band_adjacency as segment_band_adjacency
+from geo.risk import (
+    _check_segments,
+    _incidence,
+    _opt,
+    _resolve_settings,
+    _values_per_segment,
+)
 from geo.settings import Settings
 
 __all__ = [
@@ -49,45 +53,6 @@ def segment_adjacency(segments: pd.DataFrame) -> sp.csr_matrix:
     adj.eliminate_zeros()
     adj.data[:] = 1.0
     return adj
-
-
-def segment_band_adjacency(
-    segments: pd.DataFrame,
-    *,
-    band_m: float,
-    cache: MutableMapping[Any, Any] | None = None,
-    radius_m: float | None = None,
-) -> sp.csr_matrix:
-    """Binary weights between segments whose midpoints lie within ``band_m`` along the network.
-
-    The network analogue of a distance-band weights matrix: on networks of short segments
-    (footways, crossings) first-order adjacency gives each segment two or three
-    neighbours, too few for Gi* to tell a cluster from noise; a band of the smoothing
-    bandwidth gives it the street stretch around it. Computed with bounded Dijkstra
-    searches tile by tile (:func:`geo.network_distance.midpoint_distances`, near-linear
-    in the network size, equal to the full search).
-
-    Parameters
-    ----------
-    segments
-        Street segments (``segment_id``, ``length_m``, ``u``, ``v``).
-    band_m
-        The network distance band in metres (> 0).
-    cache
-        A StreetNetwork's analysis cache: the matrix is kept there under the band.
-    radius_m
-        Search this far (>= ``band_m``) so the same search serves the smoothing kernel.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        n x n, symmetric, zero diagonal, 1 where two segments are within the band.
-    """
-    _check_segments(segments)
-    if not (band_m > 0 and math.isfinite(band_m)):
-        msg = "band_m must be a positive number of metres."
-        raise ValueError(msg)
-    return band_adjacency(segments, band_m=band_m, cache=cache, radius_m=radius_m)
 
 
 def gi_star(
@@ -169,7 +134,7 @@ def gi_star(
     permutations, seed, fdr = _gi_options(
         permutations, seed, fdr, inference, settings, n_segments=len(ids)
     )
-    y = _values_per_segment(values, ids)
+    y = _values_per_segment(values, ids, "values")
     adj = segment_adjacency(segments) if adjacency is None else sp.csr_matrix(adjacency)
     island = np.diff(adj.indptr) == 0
     out = _untested_frame(ids)
@@ -235,18 +200,6 @@ def _analytic_g_local(y: np.ndarray, adj: sp.csr_matrix) -> SimpleNamespace:
         vg = card * (n - card) / (n - 1) / n**2 * var / mean**2
         z = (g - card / n) / np.sqrt(vg)
     return SimpleNamespace(Gs=g, Zs=z, p_norm=norm.sf(np.abs(z)))
-
-
-def _values_per_segment(values: pd.Series | np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The tested variable aligned with the segment rows (a Series is matched by id)."""
-    if isinstance(values, pd.Series):
-        y = values.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-    else:
-        y = np.asarray(values, dtype=float)
-    if y.shape != (len(ids),):
-        msg = "values must hold one value per segment; compute them with segment_risk()."
-        raise ValueError(msg)
-    return y
 
 
 def _untested_frame(ids: np.ndarray) -> pd.DataFrame:
@@ -355,6 +308,10 @@ def _draws_at_least(
     return larger
 
 
+# Gi* on binary weights (the self-weight is in the matrix), without keeping every draw.
+_ESDA_GI_STAR = {"transform": "B", "star": True, "keep_simulations": False}
+
+
 def _run_g_local(
     y: np.ndarray, adj: sp.csr_matrix, *, permutations: int, seed: int, n_jobs: int
 ) -> Any:
@@ -373,14 +330,7 @@ def _run_g_local(
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
             return esda.G_Local(
-                y,
-                w,
-                transform="B",
-                star=True,
-                permutations=permutations,
-                seed=seed,
-                n_jobs=n_jobs,
-                keep_simulations=False,
+                y, w, permutations=permutations, seed=seed, n_jobs=n_jobs, **_ESDA_GI_STAR
             )
     finally:
         np.random.set_state(state)

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from geo.settings import lonlat
 from planning import travel
 
 __all__ = [
@@ -212,7 +213,7 @@ def teams_from_dict(raw: Mapping[str, Any], *, date: Date) -> list[Team]:
     -------
     list[Team]
     """
-    bases = {str(k): _lonlat(v, f"bases.{k}") for k, v in (raw.get("bases") or {}).items()}
+    bases = {str(k): lonlat(v, f"bases.{k}") for k, v in (raw.get("bases") or {}).items()}
     specs = raw.get("team") or raw.get("teams") or []
     if not specs:
         msg = "The teams file lists no team; add a [[team]] table per team."
@@ -287,18 +288,6 @@ def _day_offset(value: Any, name: str) -> int:
     return day
 
 
-def _lonlat(value: Any, where: str) -> tuple[float, float]:
-    try:
-        lon, lat = (float(x) for x in value)
-    except (TypeError, ValueError):
-        msg = f"{where} must be [lon, lat], got {value!r}."
-        raise ValueError(msg) from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"{where} = {value!r} is not a [lon, lat] pair in degrees; check the order."
-        raise ValueError(msg)
-    return (lon, lat)
-
-
 def _base(
     spec: Mapping[str, Any], key: str, bases: Mapping[str, tuple[float, float]], name: str
 ) -> tuple[float, float] | None:
@@ -313,4 +302,4 @@ def _base(
         return bases[ref]
     if value is None:
         return None
-    return _lonlat(value, f"team {name!r} {key}")
+    return lonlat(value, f"team {name!r} {key}")
