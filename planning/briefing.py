@@ -15,7 +15,13 @@ import pandas as pd
 
 from geo.settings import Settings
 from planning.briefing_data import MODE_LABELS as MODE_LABELS
-from planning.briefing_data import as_plan, resolve_settings, route_of, segment_lookup
+from planning.briefing_data import (
+    BriefingInputs,
+    as_plan,
+    resolve_settings,
+    route_of,
+    segment_lookup,
+)
 from planning.briefing_data import hour_ranges as hour_ranges
 from planning.briefing_data import recent_reports as recent_reports
 from planning.briefing_data import stop_activity as stop_activity
@@ -90,10 +96,13 @@ def briefings_html(
     chosen = list(teams) if teams is not None else [r.team.name for r in the_plan.routes]
     picked = [route_of(the_plan, name) for name in chosen]
     recent = recent_reports(reports, plan_date=the_plan.date, window_days=window_days)
-    every_team = {"segments": segments, "recent": recent, "seg_lookup": segment_lookup(hotspots)}
-    every_team |= {"stop_segments": stop_segments, "settings": settings, "draw_map": draw_map}
-    every_team |= {"window_days": window_days, "radius_m": radius_m}
-    body = "\n".join(team_section(the_plan, k, route, **every_team) for k, route in picked)
+    shared = BriefingInputs(
+        recent, segment_lookup(hotspots), stop_segments, settings, window_days, radius_m
+    )
+    body = "\n".join(
+        team_section(the_plan, k, route, shared, segments=segments, draw_map=draw_map)
+        for k, route in picked
+    )
     who = chosen[0] if len(chosen) == 1 else "all teams"
     day = picked[0][1].team.shift_start.date() if len(picked) == 1 else the_plan.date
     title = f"Patrol briefing {day:%d/%m/%Y}: {who}"

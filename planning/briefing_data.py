@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from planning.travel_straight import APPROXIMATE_NOTE, TRAVEL_STRAIGHT
 
 __all__ = [
     "MODE_LABELS",
+    "BriefingInputs",
     "as_plan",
     "hour_ranges",
     "recent_reports",
@@ -284,62 +286,12 @@ def segment_lookup(hotspots: pd.DataFrame | None) -> dict[str, list[int]]:
     return out
 
 
-def _stop_rows(
-    route: TeamRoute,
-    *,
-    recent: pd.DataFrame,
-    seg_lookup: Mapping[str, list[int]],
-    stop_segments: Mapping[tuple[str, int], list[int]],
-    settings: Settings,
-    radius_m: float,
-) -> list[dict[str, Any]]:
-    """Each stop's order, label, times and recent activity."""
-    team = route.team
-    stops_ctx = []
-    for s in route.stops:
-        segs = stop_segments.get((team.name, s.order)) or seg_lookup.get(s.hotspot_id)
-        stops_ctx.append(
-            {
-                "order": s.order,
-                "label": s.label,
-                "visit": s.visit,
-                "arrive": _hhmm(s.arrive),
-                "leave": _hhmm(s.leave),
-                "activity": stop_activity(
-                    recent,
-                    lon=s.lon,
-                    lat=s.lat,
-                    segment_ids=segs,
-                    radius_m=radius_m,
-                    settings=settings,
-                ),
-            }
-        )
-    return stops_ctx
+@dataclass(frozen=True)
+class BriefingInputs:
+    """What every team's briefing page reads besides its own route.
 
-
-def team_context(
-    plan: PatrolPlan,
-    index: int,
-    route: TeamRoute,
-    *,
-    recent: pd.DataFrame,
-    seg_lookup: Mapping[str, list[int]],
-    stop_segments: Mapping[tuple[str, int], list[int]],
-    settings: Settings,
-    window_days: int,
-    radius_m: float,
-) -> dict[str, Any]:
-    """Everything one team's briefing page shows, as text, except the map.
-
-    Parameters
+    Attributes
     ----------
-    plan
-        The patrol plan.
-    index
-        The team's position in ``plan.routes`` (for its colour).
-    route
-        The team's route.
     recent
         Reports in the look-back window (:func:`recent_reports`).
     seg_lookup
@@ -352,6 +304,57 @@ def team_context(
         Look-back window before the plan date.
     radius_m
         Radius around a stop when its segments are unknown.
+    """
+
+    recent: pd.DataFrame
+    seg_lookup: Mapping[str, list[int]]
+    stop_segments: Mapping[tuple[str, int], list[int]]
+    settings: Settings
+    window_days: int
+    radius_m: float
+
+
+def _stop_rows(route: TeamRoute, shared: BriefingInputs) -> list[dict[str, Any]]:
+    """Each stop's order, label, times and recent activity."""
+    team = route.team
+    stops_ctx = []
+    for s in route.stops:
+        segs = shared.stop_segments.get((team.name, s.order)) or shared.seg_lookup.get(s.hotspot_id)
+        stops_ctx.append(
+            {
+                "order": s.order,
+                "label": s.label,
+                "visit": s.visit,
+                "arrive": _hhmm(s.arrive),
+                "leave": _hhmm(s.leave),
+                "activity": stop_activity(
+                    shared.recent,
+                    lon=s.lon,
+                    lat=s.lat,
+                    segment_ids=segs,
+                    radius_m=shared.radius_m,
+                    settings=shared.settings,
+                ),
+            }
+        )
+    return stops_ctx
+
+
+def team_context(
+    plan: PatrolPlan, index: int, route: TeamRoute, shared: BriefingInputs
+) -> dict[str, Any]:
+    """Everything one team's briefing page shows, as text, except the map.
+
+    Parameters
+    ----------
+    plan
+        The patrol plan.
+    index
+        The team's position in ``plan.routes`` (for its colour).
+    route
+        The team's route.
+    shared
+        The reports, segment lookups, settings, window and radius every team shares.
 
     Returns
     -------
@@ -359,14 +362,8 @@ def team_context(
         The briefing template's variables, with ``map_uri`` empty.
     """
     team = route.team
-    stops_ctx = _stop_rows(
-        route,
-        recent=recent,
-        seg_lookup=seg_lookup,
-        stop_segments=stop_segments,
-        settings=settings,
-        radius_m=radius_m,
-    )
+    stops_ctx = _stop_rows(route, shared)
+    settings, window_days = shared.settings, shared.window_days
     window_to = plan.date - timedelta(days=1)
     window_from = plan.date - timedelta(days=window_days)
     return {

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 
 import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from geo.settings import Settings
-from planning.briefing_data import team_context
+from planning.briefing_data import BriefingInputs, team_context
 from planning.briefing_map import route_map_png
 from planning.routes import PatrolPlan, TeamRoute
 
@@ -186,21 +184,16 @@ def team_section(
     plan: PatrolPlan,
     index: int,
     route: TeamRoute,
+    shared: BriefingInputs,
     *,
     segments: pd.DataFrame | None,
-    recent: pd.DataFrame,
-    seg_lookup: Mapping[str, list[int]],
-    stop_segments: Mapping[tuple[str, int], list[int]],
-    settings: Settings,
-    window_days: int,
-    radius_m: float,
     draw_map: bool,
 ) -> str:
     """Render one team's briefing section (a new printed page).
 
     Parameters
     ----------
-    plan, index, route, recent, seg_lookup, stop_segments, settings, window_days, radius_m
+    plan, index, route, shared
         As in :func:`planning.briefing_data.team_context`.
     segments
         Street segments for the map; no map when ``None``.
@@ -212,17 +205,7 @@ def team_section(
     str
         An HTML fragment.
     """
-    ctx = team_context(
-        plan,
-        index,
-        route,
-        recent=recent,
-        seg_lookup=seg_lookup,
-        stop_segments=stop_segments,
-        settings=settings,
-        window_days=window_days,
-        radius_m=radius_m,
-    )
+    ctx = team_context(plan, index, route, shared)
     if draw_map and (route.stops or route.legs):
         png = route_map_png(route, segments, colour=ctx["colour"])
         ctx["map_uri"] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
