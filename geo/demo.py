@@ -126,12 +126,10 @@ def build_demo(
 
 
 def demo_area(store: Store, network: StreetNetwork, *, actor: str | None = None) -> Any:
-    """Return the synthetic area "Helsinki (demo)", creating it around ``network`` if missing.
+    """Return the ``store``'s area "Helsinki (demo)", creating it around ``network`` if missing.
 
     Parameters
     ----------
-    store
-        The store.
     network
         The demo street network (its extent, padded by about 2 km, is the area's box).
     actor

@@ -137,17 +137,9 @@ _TILE_URL = re.compile(
 
 
 def check_tiles(value: Any) -> str | None:
-    """Validate the ``[maps] tiles`` setting: ``"none"`` or an https tile URL template.
+    """Validate the ``[maps] tiles`` setting ``value``: ``"none"`` or an https tile URL template.
 
-    Parameters
-    ----------
-    value
-        The setting as read from the file.
-
-    Returns
-    -------
-    str or None
-        The URL template, or ``None`` for ``"none"``/empty (no tiles, no third party).
+    Returns the URL template, or ``None`` for ``"none"``/empty (no tiles, no third party).
 
     Raises
     ------

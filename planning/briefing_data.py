@@ -262,17 +262,9 @@ def stop_activity(
 
 
 def segment_lookup(hotspots: pd.DataFrame | None) -> dict[str, list[int]]:
-    """Map each hotspot id to its street segment ids.
+    """Map each hotspot id in the table ``hotspots`` to its street segment ids.
 
-    Parameters
-    ----------
-    hotspots
-        The hotspot table, or ``None``.
-
-    Returns
-    -------
-    dict
-        Segment ids by hotspot id; hotspots without segments are left out.
+    Hotspots without segments are left out; no table (``None``) gives an empty mapping.
     """
     if hotspots is None or len(hotspots) == 0 or "segment_ids" not in hotspots:
         return {}

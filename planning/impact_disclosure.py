@@ -193,17 +193,7 @@ def scope_categories(scope: str, cats: Iterable[str]) -> list[str]:
 
 
 def scope_of(categories: Iterable[str] | None) -> str:
-    """The scope string of totals over ``categories`` (``None``: every category).
-
-    Parameters
-    ----------
-    categories
-        The chosen categories, or ``None``.
-
-    Returns
-    -------
-    str
-    """
+    """The scope string of totals over ``categories`` (``None``: every category)."""
     return "*" if categories is None else json.dumps(sorted({str(c) for c in categories}))
 
 

@@ -303,12 +303,10 @@ def list_problems(
 
 
 def get_problem(store: Store, problem_id: str, *, area_id: str | None = None) -> Problem:
-    """One problem with its responses.
+    """One problem with its responses, read from ``store``.
 
     Parameters
     ----------
-    store
-        The store.
     problem_id
         Its id (case-insensitive).
     area_id

@@ -190,7 +190,9 @@ def add_problem(
     actor: str | None = None,
     role: str | None = None,
 ) -> Problem:
-    """Add a problem to an area's log; audited (its id and hotspot count, never its text).
+    """Add a problem to an area's log.
+
+    Audited: its id and hotspot count, never its text.
 
     Parameters
     ----------

@@ -115,12 +115,14 @@ def _visit_table(f: pd.DataFrame, hotspots: gpd.GeoDataFrame, agg: pd.DataFrame)
 def hotspot_visits(
     fixes: pd.DataFrame,
     hotspots: gpd.GeoDataFrame,
-    segments: Any | None = None,
+    segments: Any = None,
     *,
     buffer_m: float = 25.0,
     min_minutes: float = 2.0,
 ) -> pd.DataFrame:
-    """Find the visits of tracks to hotspots: runs of consecutive fixes near a hotspot.
+    """Find the visits of tracks to hotspots.
+
+    A visit is a run of consecutive fixes near a hotspot.
 
     Parameters
     ----------

@@ -71,17 +71,7 @@ def detour_factor(settings: Any | None = None) -> float:
 
 
 def travel_kind(network: Any) -> str:
-    """``"network"`` when a street network is given, else ``"straight-line"``.
-
-    Parameters
-    ----------
-    network
-        The street network, or ``None``.
-
-    Returns
-    -------
-    str
-    """
+    """``"network"`` when a street ``network`` is given, else ``"straight-line"``."""
     return TRAVEL_NETWORK if network is not None else TRAVEL_STRAIGHT
 
 

@@ -94,17 +94,9 @@ def _check_provider(name: str | None, spec: Mapping[str, Any]) -> str:
 
 
 def check_auth(secrets: Mapping[str, Any]) -> AuthConfig | None:
-    """Check the ``[auth]`` section of the secrets; ``None`` when there is none.
+    """Check the ``[auth]`` section of ``secrets`` (every secret, as Streamlit loaded them).
 
-    Parameters
-    ----------
-    secrets
-        Every secret, as Streamlit loaded them.
-
-    Returns
-    -------
-    AuthConfig or None
-        The checked settings, or ``None`` when sign-in is not configured.
+    Returns the checked settings, or ``None`` when sign-in is not configured.
 
     Raises
     ------
