@@ -102,3 +102,19 @@ def test_an_import_shows_on_the_next_run(demo_store, tmp_path):
     after = _table(at)
     assert list(after["Id"]) == _expected_ids(demo_store, at)
     assert list(after["Id"]) != list(before["Id"])  # the new reports changed the hotspots
+
+
+def _map_args(at: AppTest) -> str:
+    maps = [c for c in at.get("component_instance") if "json_args" in str(c.proto)]
+    return maps[0].proto.json_args
+
+
+def test_the_same_inputs_send_the_same_map_and_new_inputs_a_new_one(demo_store):
+    at = _page()
+    first = _map_args(at)
+    at.toggle(key="hotspots_compare").set_value(True).run()  # a rerun with the same inputs
+    assert not at.exception, at.exception
+    assert _map_args(at) == first  # byte for byte: the browser keeps its map
+    cats = at.sidebar.multiselect(key="sel_categories")
+    cats.set_value(list(cats.value)[:1]).run()
+    assert _map_args(at) != first
