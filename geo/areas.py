@@ -290,18 +290,9 @@ def find_area(store: Store, name_or_id: str) -> Area | None:
 
 
 def get_area(store: Store, name_or_id: str) -> Area:
-    """Return the area with this id or name, or raise a plain error naming the way out.
+    """Return the area with this id or name (parameters as for :func:`find_area`).
 
-    Parameters are as for :func:`find_area`.
-
-    Returns
-    -------
-    Area
-
-    Raises
-    ------
-    AreaChoiceError
-        When there is no such area.
+    Raises :class:`AreaChoiceError`, naming the way out, when there is no such area.
     """
     area = find_area(store, name_or_id)
     if area is None:

@@ -407,7 +407,7 @@ def seed_roles(
     Parameters
     ----------
     store
-        The report store.
+        The report store; its ``role_seeds`` table remembers the addresses applied.
     mapping
         E-mail address to a role name or to ``{"role": ..., "team": ...}``; by default the
         ``[roles]`` table of the settings file.

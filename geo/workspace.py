@@ -261,7 +261,9 @@ def install_network(
     actor: str | None = None,
     area_id: str | None = None,
 ) -> dict[str, Any]:
-    """Make ``network`` an area's network: save it, re-snap that area's reports, audit it.
+    """Make ``network`` an area's network.
+
+    Saves it, re-snaps that area's reports and audits the change.
 
     Parameters
     ----------

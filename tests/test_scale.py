@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -168,15 +170,10 @@ def clustered_reports(
     )
 
 
-class _Network:
+def _network(segments: gpd.GeoDataFrame) -> SimpleNamespace:
     """The two StreetNetwork members find_hotspots uses (segments and the analysis cache)."""
-
-    def __init__(self, segments: gpd.GeoDataFrame) -> None:
-        self.segments = segments
-        self._cache: dict = {}
-
-    def analysis_cache(self) -> dict:
-        return self._cache
+    cache: dict = {}
+    return SimpleNamespace(segments=segments, analysis_cache=lambda: cache)
 
 
 def test_planted_clusters_are_found_on_a_large_network(settings, monkeypatch):
@@ -185,7 +182,7 @@ def test_planted_clusters_are_found_on_a_large_network(settings, monkeypatch):
     rng = np.random.default_rng(7)
     centres = rng.choice(len(grid), 12, replace=False)
     reports = clustered_reports(grid, 60_000, centres, rng)
-    net = _Network(grid)
+    net = _network(grid)
     hot = find_hotspots(net, reports, settings=settings)
     hot_segments = {s for ids in hot["segment_ids"] for s in ids}
     assert all(int(c) in hot_segments for c in centres)
