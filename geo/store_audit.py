@@ -27,39 +27,36 @@ _log = logging.getLogger(__name__)
 
 GUARD_MESSAGE = "the audit log is append-only"
 
-SQLITE_TRIGGERS = frozenset({"audit_no_update", "audit_no_delete"})
-POSTGRES_TRIGGERS = frozenset({"audit_no_change", "audit_no_truncate"})
+# Each guard trigger: the statement events it refuses and, on PostgreSQL, per row or statement.
+_SQLITE = {"audit_no_update": "UPDATE", "audit_no_delete": "DELETE"}
+_POSTGRES = {
+    "audit_no_change": ("UPDATE OR DELETE", "ROW"),
+    "audit_no_truncate": ("TRUNCATE", "STATEMENT"),
+}
+SQLITE_TRIGGERS = frozenset(_SQLITE)
+POSTGRES_TRIGGERS = frozenset(_POSTGRES)
 
-SQLITE_GUARD = (
-    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
-    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END",
+SQLITE_GUARD = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON audit "
+    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END"
+    for name, event in _SQLITE.items()
 )
 
 POSTGRES_GUARD = (
     "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
     f"BEGIN RAISE EXCEPTION '{GUARD_MESSAGE}'; END $$",
-    "DROP TRIGGER IF EXISTS audit_no_change ON audit",
-    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit "
-    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
-    "DROP TRIGGER IF EXISTS audit_no_truncate ON audit",
-    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
+    *(
+        stmt
+        for name, (event, each) in _POSTGRES.items()
+        for stmt in (
+            f"DROP TRIGGER IF EXISTS {name} ON audit",
+            f"CREATE TRIGGER {name} BEFORE {event} ON audit "
+            f"FOR EACH {each} EXECUTE FUNCTION audit_append_only()",
+        )
+    ),
 )
 
 _GUARDS = {"sqlite": SQLITE_GUARD, "postgresql": POSTGRES_GUARD}
-
-
-def _columns() -> list[sa.Column]:
-    return [
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", sa.DateTime, nullable=False),
-        sa.Column("actor", sa.String(255), nullable=False),
-        sa.Column("action", sa.String(32), nullable=False),
-        sa.Column("what", sa.String(500), nullable=False),
-        sa.Column("n_rows", sa.Integer, nullable=False),
-    ]
 
 
 def apply_guard(conn: sa.Connection) -> None:
@@ -85,7 +82,7 @@ def create_guarded_audit(conn: sa.Connection) -> None:
     conn
         A connection inside a transaction; the ``audit`` table does not exist.
     """
-    sa.Table("audit", sa.MetaData(), *_columns()).create(conn)
+    audit.create(conn)  # this table alone, never metadata.create_all
     apply_guard(conn)
 
 
