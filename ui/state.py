@@ -11,6 +11,7 @@ import streamlit as st
 
 from geo.areas import Area, area_settings, list_areas, set_current_area, unmapped_categories
 from geo.report_index import ReportIndex
+from geo.reports import REPORT_COLUMNS
 from geo.settings import Settings, load_settings
 from geo.store import Store, default_db_url
 from ui.escape import md_text
@@ -250,16 +251,10 @@ def _valid_period(value: object, lo: date, hi: date) -> bool:
     )
 
 
-# What the hotspot methods read of a report (geo.risk, geo.significance, geo.clustering).
-HOTSPOT_COLUMNS = (
-    "occurred_at",
-    "time_known",
-    "category",
-    "source",
-    "lon",
-    "lat",
-    "segment_id",
-    "location_hint",
+# What the hotspot methods read of a report (geo.risk, geo.significance, geo.clustering):
+# all but its id, output area and import batch.
+HOTSPOT_COLUMNS = tuple(
+    c for c in REPORT_COLUMNS if c not in ("report_id", "lsoa_code", "batch_id")
 )
 
 

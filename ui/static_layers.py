@@ -216,19 +216,7 @@ def street_lines(segments: Any, *, tolerance: float = 1e-5) -> tuple[str, list[l
     integers of 1e-6 degree: ``{"o": [lon, lat], "l": [[dx, dy, dx, dy, ...], ...]}``, each
     line's first point from the origin ``o`` and each later point from the one before.
     Multi-part geometries go as one line per part. At 30,000 segments this is about a
-    fifth of the GeoJSON text.
-
-    Parameters
-    ----------
-    segments
-        Street segments (a GeoDataFrame in any CRS).
-    tolerance
-        Douglas-Peucker tolerance in degrees (1e-5 is about a metre); 0 keeps every vertex.
-
-    Returns
-    -------
-    (str, list or None)
-        The JSON text and ``[[south, west], [north, east]]`` (None when there is no segment).
+    fifth of the GeoJSON text. Parameters and bounds are as for :func:`streets_geojson`.
     """
     geoms = _wgs84_geometries(segments, tolerance=tolerance)
     parts = shapely.get_parts(geoms)
