@@ -8,7 +8,8 @@ the entry point :func:`summary_figures` and re-exports the public names of the o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import fields, replace
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from planning.impact_disclosure import (
     FEWER,
     SHOWN,
     Key,
+    Protection,
     PublishedCell,
     check_period,
     is_standard_period,
@@ -34,7 +36,6 @@ from planning.impact_narrative import narrative as narrative
 from planning.impact_render import chart_values, summary_html, totals_figure, trend_figure
 from planning.impact_suppression import TOTAL as TOTAL
 from planning.impact_suppression import protect_cells, suppress_table
-from planning.routes import PatrolPlan
 
 __all__ = [
     "SummaryFigures",
@@ -56,16 +57,10 @@ def summary_figures(
     start: Any,
     end: Any,
     settings: Settings | None = None,
-    plans: Iterable[PatrolPlan | Mapping[str, Any]] | None = None,
-    visits: pd.DataFrame | None = None,
-    hotspots: pd.DataFrame | None = None,
-    segments: pd.DataFrame | None = None,
-    categories: Sequence[str] | None = None,
     threshold: int | None = None,
-    top_streets: int = 8,
-    radius_m: float = 100.0,
     area_name: str | None = None,
     published: Sequence[PublishedCell] = (),
+    **counting: Any,
 ) -> SummaryFigures:
     """Compute the community summary's figures for whole months, with suppression applied.
 
@@ -81,32 +76,17 @@ def summary_figures(
         The period (dates; the months containing them are used in full).
     settings
         Labels and the suppression threshold; the project settings by default.
-    plans
-        Patrol plans (objects or JSON dicts); those dated inside the period count as effort,
-        and their stops mark the patrolled hotspots.
-    visits
-        Delivered patrol visits (the patrol log: ``date``, ``minutes`` and optionally
-        ``hotspot_id``, ``lon``, ``lat``). When any fall in the period they replace the
-        planned visits as the effort figure ("visits delivered").
-    hotspots
-        The hotspot table: reports on the ``segment_ids`` of patrolled hotspots count as
-        inside them. Without it, reports within ``radius_m`` of a patrolled stop do.
-    segments
-        Street segments, to name the street of reports without a ``location_hint``.
-    categories
-        Only these categories; by default every category in the data.
     threshold
         Suppression threshold; ``settings.general.suppression_threshold`` (10) by default.
-    top_streets
-        How many streets to list (only streets with at least ``threshold`` reports).
-    radius_m
-        Radius around patrolled stops when hotspot segments are unknown.
     area_name
         Name of the area for the title; ``settings.area_name`` by default.
     published
         Every figure published before (:func:`planning.impact_ledger.published_cells`): the
         new figures are checked against them all, so none of the earlier small counts can be
         worked out by differencing. Public summaries go through :func:`release_summary`.
+    **counting
+        ``plans``, ``visits``, ``hotspots``, ``segments``, ``categories``, ``top_streets`` and
+        ``radius_m``, passed on to :func:`planning.impact_figures.count_figures`.
 
     Returns
     -------
@@ -120,18 +100,7 @@ def summary_figures(
     settings = settings if settings is not None else load_settings()
     t = _threshold(threshold, settings)
     counted = count_figures(
-        reports,
-        start=start,
-        end=end,
-        settings=settings,
-        threshold=t,
-        plans=plans,
-        visits=visits,
-        hotspots=hotspots,
-        segments=segments,
-        categories=categories,
-        top_streets=top_streets,
-        radius_m=radius_m,
+        reports, start=start, end=end, settings=settings, threshold=t, **counting
     )
     name = area_name if area_name is not None else settings.area_name
     return _protected(counted, t, name, published)
@@ -219,6 +188,12 @@ def _threshold(threshold: int | None, settings: Settings) -> int:
     return t
 
 
+# The counted figures a summary shows as they are: the fields the two share (suppression adds
+# the rest).
+_COUNTED = {f.name for f in fields(CountedFigures)}
+_COUNTED_AS_IS = tuple(f.name for f in fields(SummaryFigures) if f.name in _COUNTED)
+
+
 def _protected(
     c: CountedFigures, t: int, area_name: str, published: Sequence[PublishedCell]
 ) -> SummaryFigures:
@@ -228,12 +203,29 @@ def _protected(
     figure published before; the result is mapped back to the summary's own keys.
     """
     canon = c.canonical()
-    values: dict[Key, int] = {}
-    for k, ck in canon.items():
-        values[ck] = int(c.values[k])
+    values = {ck: int(c.values[k]) for k, ck in canon.items()}
     prot = protect_release(values, threshold=t, prior=published, truth=c.true_count)
-    hidden = frozenset(k for k, ck in canon.items() if ck in prot.hidden) | frozenset(c.free)
-    primary = frozenset(k for k, ck in canon.items() if ck in prot.primary)
+    figs = SummaryFigures(
+        **{name: getattr(c, name) for name in _COUNTED_AS_IS},
+        threshold=t,
+        area_name=area_name,
+        **_suppression(canon, values, prot, c.free, t),
+    )
+    return replace(figs, narrative=tuple(narrative(figs)))
+
+
+def _suppression(
+    canon: Mapping[Hashable, Key],
+    values: Mapping[Key, int],
+    prot: Protection,
+    free: Iterable[Hashable],
+    t: int,
+) -> dict[str, Any]:
+    """What suppression ``prot`` hides, by the summary's keys, and the cells it publishes.
+
+    ``canon`` maps the summary's keys to canonical ones, ``values`` holds the canonical
+    counts and ``free`` the summary's keys never published.
+    """
     cells = tuple(
         PublishedCell(
             key=ck,
@@ -243,22 +235,10 @@ def _protected(
         )
         for ck, v in sorted(values.items())
     )
-    figs = SummaryFigures(
-        months=c.months,
-        periods=c.periods,
-        threshold=t,
-        categories=c.categories,
-        labels=c.labels,
-        values=c.values,
-        hidden=hidden,
-        primary=primary,
-        streets=c.streets,
-        effort=c.effort,
-        has_inside=c.has_inside,
-        area_name=area_name,
-        cells=cells,
-        stale=prot.stale,
-        exposed=len(prot.exposed),
-        no_data=c.no_data,
-    )
-    return SummaryFigures(**{**figs.__dict__, "narrative": tuple(narrative(figs))})
+    return {
+        "hidden": frozenset(k for k, ck in canon.items() if ck in prot.hidden) | frozenset(free),
+        "primary": frozenset(k for k, ck in canon.items() if ck in prot.primary),
+        "cells": cells,
+        "stale": prot.stale,
+        "exposed": len(prot.exposed),
+    }

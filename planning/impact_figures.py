@@ -471,8 +471,26 @@ def count_figures(
 
     Parameters
     ----------
-    reports, start, end, settings, plans, visits, hotspots, segments, categories, top_streets, radius_m
+    reports, start, end, settings
         As in :func:`planning.impact.summary_figures` (``settings`` is required here).
+    plans
+        Patrol plans (objects or JSON dicts); those dated inside the period count as effort,
+        and their stops mark the patrolled hotspots.
+    visits
+        Delivered patrol visits (the patrol log: ``date``, ``minutes`` and optionally
+        ``hotspot_id``, ``lon``, ``lat``). When any fall in the period they replace the
+        planned visits as the effort figure ("visits delivered").
+    hotspots
+        The hotspot table: reports on the ``segment_ids`` of patrolled hotspots count as
+        inside them. Without it, reports within ``radius_m`` of a patrolled stop do.
+    segments
+        Street segments, to name the street of reports without a ``location_hint``.
+    categories
+        Only these categories; by default every category in the data.
+    top_streets
+        How many streets to list (only streets with at least ``threshold`` reports).
+    radius_m
+        Radius around patrolled stops when hotspot segments are unknown.
     threshold
         The suppression threshold (streets are listed only with at least this many reports).
 
