@@ -256,6 +256,19 @@ class StreamlitServer:
         self.stop()
 
 
+def each_map_layer_js(body: str) -> str:
+    """A page script that runs the JavaScript ``body`` on every layer of ``window.map``.
+
+    In ``body``, ``layer`` is the layer, ``where`` its place (a marker's point or the centre of
+    its bounds, else ``null``) and ``n`` a counter the script returns.
+    """
+    return (
+        "() => { let n = 0; window.map.eachLayer((layer) => { const where = layer.getLatLng "
+        "? layer.getLatLng() : (layer.getBounds && layer.getBounds().isValid() "
+        "? layer.getBounds().getCenter() : null); " + body + " }); return n; }"
+    )
+
+
 def wait_for_app(page: Page, *, timeout_ms: float = 60_000) -> None:
     """Wait until the script run is over and the main block shows at least one element.
 

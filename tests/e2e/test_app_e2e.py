@@ -7,24 +7,22 @@ import re
 import pytest
 
 from tests.conftest import PROJECT_ROOT, shared_file
-from ui.browser import RequestRecorder, save_screenshot, wait_for_app, wait_for_map
+from ui.browser import (
+    RequestRecorder,
+    each_map_layer_js,
+    save_screenshot,
+    wait_for_app,
+    wait_for_map,
+)
 
 pytestmark = pytest.mark.e2e
 APP = PROJECT_ROOT / "app.py"
 XSS_IMG = "<img src=x onerror=alert(1)>"
 XSS_SCRIPT = "<script>alert(2)</script>"
-OPEN_TOOLTIPS_JS = """
-() => {
-    let n = 0;
-    window.map.eachLayer((layer) => {
-        const where = layer.getLatLng ? layer.getLatLng()
-            : (layer.getBounds && layer.getBounds().isValid() ? layer.getBounds().getCenter() : null);
-        try { if (where && layer.openTooltip && layer.getTooltip && layer.getTooltip()) {
-            layer.openTooltip(where); n += 1; } } catch (e) {}
-    });
-    return n;
-}
-"""
+OPEN_TOOLTIPS_JS = each_map_layer_js(
+    "try { if (where && layer.openTooltip && layer.getTooltip && layer.getTooltip()) {"
+    " layer.openTooltip(where); n += 1; } } catch (e) {}"
+)
 
 
 def _upload(page, path_or_payload, *, name: str | None = None) -> None:

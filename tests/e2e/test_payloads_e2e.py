@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from ui.browser import MAP_IFRAME, RequestRecorder, is_local_url, save_screenshot, wait_for_app
+from ui.browser import (
+    MAP_IFRAME,
+    RequestRecorder,
+    each_map_layer_js,
+    is_local_url,
+    save_screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 APP = PROJECT_ROOT / "app.py"
@@ -33,19 +40,10 @@ PAYLOADS: tuple[str, ...] = (
 )
 ALL = " ".join(p.replace("\r", " ") for p in PAYLOADS)
 # Opens every tooltip and popup in a Leaflet map (content is set, and any markup parsed, on open).
-_OPEN_TOOLTIPS_JS = """
-() => {
-    let n = 0;
-    window.map.eachLayer((layer) => {
-        const where = layer.getLatLng ? layer.getLatLng()
-            : (layer.getBounds && layer.getBounds().isValid() ? layer.getBounds().getCenter() : null);
-        for (const open of ['openTooltip', 'openPopup']) {
-            try { if (where && layer[open]) { layer[open](where); n += 1; } } catch (e) {}
-        }
-    });
-    return n;
-}
-"""
+_OPEN_TOOLTIPS_JS = each_map_layer_js(
+    "for (const open of ['openTooltip', 'openPopup']) {"
+    " try { if (where && layer[open]) { layer[open](where); n += 1; } } catch (e) {} }"
+)
 SWEEP: tuple[tuple[float, float], ...] = ((24.938, 60.164), (24.956, 60.174))  # near "Station"
 
 
