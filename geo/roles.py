@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from geo.settings import settings_file
 from geo.store import Store, metadata
+from geo.store_columns import stamp_columns
 
 ROLES: tuple[str, ...] = ("supervisor", "team", "partner", "viewer", "auditor")
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -30,14 +31,13 @@ roles = sa.Table(
     metadata,
     sa.Column("email", sa.String(255), primary_key=True),
     sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("team", sa.String(100), nullable=True),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("updated_by", sa.String(255), nullable=False),
+    sa.Column("team", sa.String(100)),  # nullable (the default) as issuer and subject
+    *stamp_columns("updated"),
     # The sign-in account the role is bound to: the identity provider's issuer and its
     # immutable subject (``oid`` or ``sub``). NULL until the person first signs in with a
     # verified e-mail address, or when granted by e-mail only.
-    sa.Column("issuer", sa.String(255), nullable=True),
-    sa.Column("subject", sa.String(255), nullable=True),
+    sa.Column("issuer", sa.String(255)),
+    sa.Column("subject", sa.String(255)),
     sa.Index("ix_roles_account", "issuer", "subject", unique=True),
 )
 

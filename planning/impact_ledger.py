@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -23,17 +24,32 @@ __all__ = [
     "release_count",
 ]
 
+
+# A published figure's key: what it counts, and the period (first and last month, YYYY-MM).
+_FIGURE = {"kind": sa.String(8), "category": sa.Text, "street": sa.Text, "tag": sa.String(32)}
+_PERIOD = {"first_month": sa.String(7), "last_month": sa.String(7)}
+_KEY_COLS = (*_FIGURE, *_PERIOD)
+# What a release records besides its id, area and period.
+_RELEASE = {
+    "custom": sa.Boolean,
+    "fingerprint": sa.String(64),
+    "published_at": sa.DateTime,
+    "n_figures": sa.Integer,
+}
+
+
+def _required(types: dict[str, Any]) -> list[sa.Column]:
+    """A required column of each name and type in ``types``."""
+    return [sa.Column(name, kind, nullable=False) for name, kind in types.items()]
+
+
 published_releases = sa.Table(
     "published_releases",
     metadata,
     sa.Column("release_id", sa.String(32), primary_key=True),
     sa.Column("area", sa.String(255), nullable=False, index=True),
-    sa.Column("first_month", sa.String(7), nullable=False),
-    sa.Column("last_month", sa.String(7), nullable=False),
-    sa.Column("custom", sa.Boolean, nullable=False),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("published_at", sa.DateTime, nullable=False),
-    sa.Column("n_figures", sa.Integer, nullable=False),
+    *_required(_PERIOD),
+    *_required(_RELEASE),
 )
 
 published_figures = sa.Table(
@@ -42,18 +58,12 @@ published_figures = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("release_id", sa.String(32), nullable=False, index=True),
     sa.Column("area", sa.String(255), nullable=False, index=True),
-    sa.Column("kind", sa.String(8), nullable=False),
-    sa.Column("category", sa.Text, nullable=False),
-    sa.Column("street", sa.Text, nullable=False),
-    sa.Column("tag", sa.String(32), nullable=False),
-    sa.Column("first_month", sa.String(7), nullable=False),
-    sa.Column("last_month", sa.String(7), nullable=False),
+    *_required(_FIGURE),
+    *_required(_PERIOD),
     sa.Column("status", sa.String(8), nullable=False),
     sa.Column("value", sa.Integer, nullable=True),
     sa.Column("threshold", sa.Integer, nullable=False),
 )
-
-_KEY_COLS = ("kind", "category", "street", "tag", "first_month", "last_month")
 
 
 def published_cells(store: Store, *, area: str = "") -> list[PublishedCell]:

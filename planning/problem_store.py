@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.store import Store, metadata
+from geo.store_columns import stamp_columns
 from planning.problem_text import ACTION_MAX
 
 __all__ = [
@@ -35,13 +36,9 @@ TITLE_MAX = 80
 NOTE_MAX = 300
 
 
-def _stamp_columns() -> list[sa.Column]:
-    """Who made and who last changed a row, and when (new columns for each table)."""
-    names = ("created_at", "created_by", "updated_at", "updated_by")
-    return [
-        sa.Column(name, sa.DateTime if name.endswith("_at") else sa.String(255), nullable=False)
-        for name in names
-    ]
+def _area_id() -> sa.Column:
+    """The area a row belongs to (each problem table is read by area)."""
+    return sa.Column("area_id", sa.String(32), nullable=False, index=True)
 
 
 # A problem (the S and A of SARA) in one area, linked to hotspots by their stable ids.
@@ -49,12 +46,12 @@ problems = sa.Table(
     "problems",
     metadata,
     sa.Column("problem_id", sa.String(16), primary_key=True),
-    sa.Column("area_id", sa.String(32), nullable=False, index=True),
+    _area_id(),
     sa.Column("title", sa.String(TITLE_MAX), nullable=False),
     sa.Column("hotspot_ids", sa.Text, nullable=False),  # JSON list of stable hotspot ids
     sa.Column("scanning", sa.String(NOTE_MAX), nullable=False, default=""),
     sa.Column("analysis", sa.String(NOTE_MAX), nullable=False, default=""),
-    *_stamp_columns(),
+    *stamp_columns("created", "updated"),
 )
 
 # The R of SARA: what an agency (never a person) agreed to do, by when, and whether it did.
@@ -63,13 +60,13 @@ problem_responses = sa.Table(
     metadata,
     sa.Column("response_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("problem_id", sa.String(16), nullable=False, index=True),
-    sa.Column("area_id", sa.String(32), nullable=False, index=True),
+    _area_id(),
     sa.Column("agency", sa.String(40), nullable=False),
     sa.Column("action", sa.String(ACTION_MAX), nullable=False),
     sa.Column("due", sa.Date, nullable=True),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("started", sa.Date, nullable=True),
-    *_stamp_columns(),
+    *stamp_columns("created", "updated"),
 )
 
 
