@@ -9,6 +9,7 @@ import subprocess
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from shapely.geometry import LineString, MultiLineString
 
 from ui.hotspot_map import add_report_points, heat_points
@@ -23,6 +24,8 @@ def test_heat_points_keep_every_place_and_count_under_the_cap():
     assert pts.tolist() == [[53.74, -0.37, 3.0], [53.75, -0.36, 1.0]]
     assert heat_points([53.7], [-0.3]).tolist() == [[53.7, -0.3]]  # no weights when all are 1
     assert heat_points([], []).shape[0] == 0
+    with pytest.raises(ValueError, match="at least 1"):
+        heat_points(lat, lon, max_points=0)
 
 
 def test_heat_points_past_the_cap_pool_into_cells_that_keep_every_report():

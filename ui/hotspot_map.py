@@ -196,7 +196,15 @@ def heat_points(lat: Any, lon: Any, *, max_points: int = MAX_HEAT_POINTS) -> np.
     -------
     numpy.ndarray
         Rows sorted by (lat, lon); a third column of counts when any count exceeds 1.
+
+    Raises
+    ------
+    ValueError
+        When ``max_points`` is below 1.
     """
+    if max_points < 1:
+        msg = f"max_points must be at least 1 (got {max_points}); the heat layer needs a place."
+        raise ValueError(msg)
     xy = np.c_[np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)]
     xy = xy[np.isfinite(xy).all(axis=1)]
     steps = np.rint(xy * 1e5).astype(np.int64)  # as numpy rounds to 5 decimals
