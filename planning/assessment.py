@@ -56,10 +56,10 @@ class Assessment:
         responses).
     counts
         ``{"hotspots"|"comparison": {"before": n, "after": n}}``.
-    ratio, low, high
-        The difference in differences as a rate ratio, ``(A_a/A_b) / (C_a/C_b)``, with its
-        95% interval (``None`` when it cannot be estimated); below 1 = fewer reports at the
-        hotspots than the comparison suggests.
+    ratio, interval
+        The difference in differences as a rate ratio, ``(A_a/A_b) / (C_a/C_b)``, and its
+        95% interval ``(low, high)`` (``None`` when they cannot be estimated); below 1 = fewer
+        reports at the hotspots than the comparison suggests.
     change_pct
         ``(ratio - 1) * 100``.
     patrol_minutes, patrol_visits
@@ -80,8 +80,7 @@ class Assessment:
     comparison: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     ratio: float | None = None
-    low: float | None = None
-    high: float | None = None
+    interval: tuple[float, float] | None = None
     change_pct: float | None = None
     patrol_minutes: float = 0.0
     patrol_visits: int = 0
@@ -104,8 +103,8 @@ class Assessment:
             "comparison": self.comparison,
             "counts": self.counts,
             "ratio": _r(self.ratio),
-            "low": _r(self.low),
-            "high": _r(self.high),
+            "low": _r(self.interval[0]) if self.interval else None,
+            "high": _r(self.interval[1]) if self.interval else None,
             "change_pct": _r(self.change_pct, 1),
             "patrol_minutes": round(float(self.patrol_minutes), 1),
             "patrol_visits": int(self.patrol_visits),
@@ -251,17 +250,17 @@ def assess_problem(
         weekly["comparison"][w:],
     )  # fmt: skip
     counts = {k: {"before": int(v[:w].sum()), "after": int(v[w:].sum())} for k, v in weekly.items()}
+    interval = None if low is None or high is None else (low, high)
     minutes, visits = _patrols(patrol_log, problem.hotspot_ids, start, start + span)
     return Assessment(
         began=began,
         counts=counts,
         ratio=ratio,
-        low=low,
-        high=high,
+        interval=interval,
         change_pct=None if ratio is None else (ratio - 1) * 100,
         patrol_minutes=minutes,
         patrol_visits=visits,
-        reading=_reading(ratio, low, high, comparison, base["located"]),
+        reading=_reading(ratio, interval, comparison, base["located"]),
         **base,
     )
 
@@ -278,19 +277,15 @@ def _patrols(
 
 
 def _reading(
-    ratio: float | None,
-    low: float | None,
-    high: float | None,
-    comparison: str,
-    located: int,
+    ratio: float | None, interval: tuple[float, float] | None, comparison: str, located: int
 ) -> str:
     """One plain sentence on the estimate."""
     against = "the rest of the area" if comparison == "area" else "hotspots with no responses"
     if located == 0:
         return "None of its hotspots is among the area's hotspots now: nothing to compare."
-    if ratio is None or low is None or high is None:
+    if ratio is None or interval is None:
         return f"Too few reports at its hotspots or in {against} to estimate a change."
-    pct, lo, hi = ((x - 1) * 100 for x in (ratio, low, high))
+    pct, lo, hi = ((x - 1) * 100 for x in (ratio, *interval))
     verdict = (
         "fewer reports than the comparison suggests"
         if hi < 0

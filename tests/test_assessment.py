@@ -117,7 +117,9 @@ def test_assessment_recovers_a_planted_fall(hotspots: gpd.GeoDataFrame, comparis
     got = assess_problem(_problem(), reports, hotspots, comparison=comparison, patrol_log=log)
     assert got.located == 2 and got.began == BEGAN
     assert got.ratio == pytest.approx(0.5, rel=0.15)
-    assert got.low < 0.5 < got.high < 1.0
+    low, high = got.interval
+    assert low < 0.5 < high < 1.0
+    assert got.to_json()["low"] == pytest.approx(low, abs=1e-3)
     assert got.counts["hotspots"]["before"] > got.counts["hotspots"]["after"]
     assert "fewer reports" in got.reading
     # patrols at its hotspots after the start only (not before, not at H-4)
@@ -128,7 +130,8 @@ def test_assessment_recovers_a_planted_fall(hotspots: gpd.GeoDataFrame, comparis
 
 def test_no_effect_gives_an_interval_spanning_one(hotspots: gpd.GeoDataFrame) -> None:
     got = assess_problem(_problem(), planted(hotspots, effect=1.0, seed=8), hotspots)
-    assert got.low < 1.0 < got.high
+    low, high = got.interval
+    assert low < 1.0 < high
     assert "chance" in got.reading
 
 
