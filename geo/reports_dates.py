@@ -22,6 +22,7 @@ _DMY_FORMATS = (
 )
 
 TIMEZONE = "Europe/London"
+_SLICE_ROWS = 500_000  # day-first dates rewritten and parsed this many at a time
 
 
 def parse_dates(
@@ -113,7 +114,22 @@ def _parse_iso(vals: pd.Series) -> pd.Series:
 
 
 def _parse_day_first(values: pd.Series) -> pd.Series:
-    """Parse ``dd/mm/yyyy`` style dates (any of ``/.-``, optional time), trying each format."""
+    """Parse ``dd/mm/yyyy`` style dates (any of ``/.-``, optional time), trying each format.
+
+    A slice of :data:`_SLICE_ROWS` rows at a time, so the rewritten text stays small.
+    """
+    if len(values) <= _SLICE_ROWS:
+        return _parse_day_first_slice(values)
+    return pd.concat(
+        [
+            _parse_day_first_slice(values.iloc[i : i + _SLICE_ROWS])
+            for i in range(0, len(values), _SLICE_ROWS)
+        ]
+    )
+
+
+def _parse_day_first_slice(values: pd.Series) -> pd.Series:
+    """:func:`_parse_day_first` of one slice."""
     vals = values.str.replace(r"[.-]", "/", regex=True).str.replace(r"[T,]+", " ", regex=True)
     vals = vals.str.replace(r"[ \t]+", " ", regex=True)
     parsed = pd.Series(pd.NaT, index=vals.index, dtype="datetime64[ns]")

@@ -31,9 +31,9 @@ def content_ids(content: pd.DataFrame, accepted: pd.Series) -> pd.Series:
         A 32-character hex id per row.
     """
     k1, k2 = _row_hashes(content)
-    ordinal = pd.Series(0, index=content.index, dtype="int64")
-    keys = pd.DataFrame({"k1": k1, "k2": k2})[accepted]
-    ordinal[accepted] = keys.groupby(["k1", "k2"], sort=False).cumcount()
+    ordinal = np.zeros(len(content), dtype=np.int64)
+    rows = np.flatnonzero(np.asarray(accepted, dtype=bool))
+    ordinal[rows] = _ordinals(k1[rows], k2[rows])
     return pd.Series(
         _hex128(*_row_hashes(pd.DataFrame({"k1": k1, "k2": k2, "n": ordinal}))),
         index=content.index,
@@ -63,9 +63,10 @@ def reference_ids(
     """
     has_ref = (ref.notna() & (ref != "")).to_numpy(dtype=bool)
     if has_ref.all():
-        parts = pd.DataFrame({"kind": "r", "source": source, "ref": ref})
-        rid = pd.Series(_hex128(*_row_hashes(parts)), index=rid.index)
-    elif has_ref.any():
+        hi, lo = _row_hashes(pd.DataFrame({"kind": "r", "source": source, "ref": ref}))
+        rid = pd.Series(_hex128(hi, lo), index=rid.index)
+        return rid, accepted & pd.Series(repeated_words(hi, lo), index=rid.index)
+    if has_ref.any():
         by_ref = _hex128(*_row_hashes(pd.DataFrame({"kind": "r", "source": source, "ref": ref})))
         rid = rid.where(~has_ref, pd.Series(by_ref, index=rid.index))
     return rid, accepted & pd.Series(_repeated(rid), index=rid.index)
@@ -87,10 +88,21 @@ def id_words(report_ids: pd.Series | pd.api.extensions.ExtensionArray) -> np.nda
         ``None`` when any id is missing or not 32 lower-case hex digits.
     """
     arr = pa.chunked_array([pa.array(report_ids, type=pa.string(), from_pandas=True)])
-    arr = arr.combine_chunks()
-    n = len(arr)
     if arr.null_count:
         return None
+    out = np.empty((len(arr), 2), dtype=np.uint64)
+    for start in range(0, len(arr), _HASH_SLICE):  # bounded temporaries (32 bytes an id)
+        part = arr.slice(start, _HASH_SLICE).combine_chunks()
+        words = _slice_words(part)
+        if words is None:
+            return None
+        out[start : start + len(part)] = words
+    return out
+
+
+def _slice_words(arr: pa.StringArray) -> np.ndarray | None:
+    """:func:`id_words` of one array without missing values (``None`` if not all hex ids)."""
+    n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * arr.offset)
     if offsets[-1] - offsets[0] != 32 * n or not (np.diff(offsets) == 32).all():
         return None
@@ -110,7 +122,44 @@ def _repeated(rid: pd.Series) -> np.ndarray:
     words = id_words(rid.array)
     if words is None:
         return rid.duplicated(keep="first").to_numpy()
-    return pd.DataFrame({"hi": words[:, 0], "lo": words[:, 1]}).duplicated(keep="first").to_numpy()
+    return repeated_words(words[:, 0], words[:, 1])
+
+
+def repeated_words(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose ``(hi, lo)`` pair appeared on an earlier row (sort, no hashing).
+
+    Parameters
+    ----------
+    hi, lo
+        Two equal-length integer arrays (an id's two 64-bit words).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    order = np.lexsort((lo, hi))  # stable: the first of equal pairs comes first
+    same = np.zeros(len(order), dtype=bool)
+    if len(order) > 1:
+        a, b = order[1:], order[:-1]
+        same[1:] = (hi[a] == hi[b]) & (lo[a] == lo[b])
+    out = np.zeros(len(order), dtype=bool)
+    out[order[same]] = True
+    return out
+
+
+def _ordinals(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Each row's count of earlier rows with the same ``(hi, lo)`` pair (``cumcount``)."""
+    n = len(hi)
+    order = np.lexsort((lo, hi))
+    start = np.ones(n, dtype=bool)
+    if n > 1:
+        a, b = order[1:], order[:-1]
+        start[1:] = (hi[a] != hi[b]) | (lo[a] != lo[b])
+    rank = np.arange(n, dtype=np.int64)
+    first = np.maximum.accumulate(np.where(start, rank, 0))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = rank - first
+    return out
 
 
 def micro_degrees(values: pd.Series) -> np.ndarray:

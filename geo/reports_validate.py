@@ -123,7 +123,8 @@ def validate(
     Parameters
     ----------
     frame
-        The file's cells as text, with the readers' ``__row`` line numbers.
+        The file's cells as text, with the readers' ``__row`` line numbers. The table is
+        consumed: its columns are removed once read, so their memory is freed early.
     fmt
         ``"csv"``, ``"xlsx"``, ``"geojson"`` or ``"police.uk"``.
     file_name
@@ -156,7 +157,8 @@ def validate(
         When no column holds coordinates, dates or categories, when a mapped column holds
         personal data, or when the dates mix formats.
     """
-    frame = frame.reset_index(drop=True)
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = frame.reset_index(drop=True)
     row_numbers = frame.pop("__row").to_numpy()
     bad_rows = bad_rows if bad_rows is not None else pd.DataFrame(columns=["row", "reason"])
     rows_read = len(frame) + len(bad_rows)
@@ -175,10 +177,13 @@ def validate(
         frame, fields, fmt, source, settings, reasons, notes, (coords_bng, xs, ys), street_names
     )
     accepted = pd.Series(reasons.ok, index=frame.index)
+    rejected = _rejected_table(frame, fields, fmt, reasons, row_numbers, bad_rows, ~accepted)
+    del row_numbers, reasons
+    # Only the reference column is read from here on: free the file's other cells now.
+    _drop_columns(frame, keep=[fields["reference"]] if "reference" in fields else [])
     rid, dup_in_file = _report_ids(frame, fields, fmt, values, accepted)
     keep = accepted & ~dup_in_file
     counts = _vocabulary_notes(values, keep, notes)
-    rejected = _rejected_table(frame, fields, fmt, reasons, row_numbers, bad_rows, ~accepted)
     return ReadResult(
         reports=_reports_table(values, rid, keep),
         rejected=rejected,
@@ -192,6 +197,12 @@ def validate(
         duplicates_in_file=int(dup_in_file.sum()),
         **counts,
     )
+
+
+def _drop_columns(frame: pd.DataFrame, *, keep: list[str]) -> None:
+    """Remove every column of ``frame`` but ``keep``, in place, so their memory is freed."""
+    for col in [c for c in frame.columns if c not in keep]:
+        del frame[col]
 
 
 def _require_fields(colmap: Mapping[str, str], coords_bng: bool, columns: list[str]) -> None:

@@ -48,3 +48,29 @@ def test_repeats_on_words_equal_repeats_on_text(picks):
 def test_ids_that_are_not_hex_have_no_words():
     assert ids.id_words(pd.array(["x" * 32], dtype="string[pyarrow]")) is None
     assert ids.id_words(pd.array(["ab", None], dtype="string[pyarrow]")) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=0, max_size=50))
+def test_sorted_ordinals_and_repeats_equal_pandas(pairs):
+    hi = np.asarray([p[0] for p in pairs], dtype=np.uint64)
+    lo = np.asarray([p[1] for p in pairs], dtype=np.uint64)
+    keys = pd.DataFrame({"hi": hi, "lo": lo})
+    expected = keys.groupby(["hi", "lo"], sort=False).cumcount().to_numpy()
+    assert (ids._ordinals(hi, lo) == expected).all()
+    assert (ids.repeated_words(hi, lo) == keys.duplicated(keep="first").to_numpy()).all()
+
+
+def test_words_of_many_slices_equal_words_of_one():
+    rid = pd.Series(
+        ids._hex128(np.arange(11, dtype=np.uint64) * 7919, np.arange(11, dtype=np.uint64))
+    )
+    whole = ids.id_words(rid.array)
+    old = ids._HASH_SLICE
+    ids._HASH_SLICE = 3
+    try:
+        sliced = ids.id_words(rid.array)
+    finally:
+        ids._HASH_SLICE = old
+    assert whole is not None and sliced is not None
+    assert (whole == sliced).all()
