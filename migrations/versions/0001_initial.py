@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from geo import store_ddl
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 GUARD_MESSAGE = "the audit log is append-only"
 
@@ -34,8 +34,7 @@ POSTGRES_GUARD = (
 def upgrade() -> None:
     """Create the tables that are missing (stores made before Alembic already have them)."""
     bind = op.get_bind()
-    offline = op.get_context().as_sql  # `alembic upgrade head --sql` writes every table
-    existing = set() if offline else set(sa.inspect(bind).get_table_names())
+    existing = store_ddl.tables()  # `alembic upgrade head --sql` writes every table
     if "batches" not in existing:
         op.create_table(
             "batches",

@@ -5,21 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from geo import store_ddl
+
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-
-def _has_index(bind: sa.Connection, table: str, name: str) -> bool:
-    return any(ix["name"] == name for ix in sa.inspect(bind).get_indexes(table))
 
 
 def upgrade() -> None:
     """Create ``roles`` (or add its account columns) and ``role_seeds``."""
-    bind = op.get_bind()
-    offline = op.get_context().as_sql
-    existing = set() if offline else set(sa.inspect(bind).get_table_names())
+    existing = store_ddl.tables()
     if "roles" not in existing:
         op.create_table(
             "roles",
@@ -32,13 +26,13 @@ def upgrade() -> None:
             sa.Column("subject", sa.String(255), nullable=True),
         )
     else:  # made by an earlier Beatplan with create_all: add the account columns
-        cols = {c["name"] for c in sa.inspect(bind).get_columns("roles")}
+        cols = store_ddl.columns("roles")
         with op.batch_alter_table("roles") as batch:
             if "issuer" not in cols:
                 batch.add_column(sa.Column("issuer", sa.String(255), nullable=True))
             if "subject" not in cols:
                 batch.add_column(sa.Column("subject", sa.String(255), nullable=True))
-    if offline or not _has_index(bind, "roles", "ix_roles_account"):
+    if "ix_roles_account" not in store_ddl.indexes("roles"):
         op.create_index("ix_roles_account", "roles", ["issuer", "subject"], unique=True)
     if "role_seeds" not in existing:
         op.create_table(

@@ -5,17 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from geo import store_ddl
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     """Create ``store_state`` with ``data_version`` = 1 (existing reports count as one change)."""
-    bind = op.get_bind()
-    offline = op.get_context().as_sql
-    existing = set() if offline else set(sa.inspect(bind).get_table_names())
+    existing = store_ddl.tables()
     if "store_state" not in existing:
         table = op.create_table(
             "store_state",

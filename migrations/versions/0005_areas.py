@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from geo import store_ddl
+
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 DEMO_NAME = "Helsinki (demo)"
 DEFAULT_NAME = "Default area"
@@ -27,18 +27,16 @@ def upgrade() -> None:
     logs, published figures) to "Default area", whose box is the settings' ``[area] bbox``
     or else the extent of its reports. The adopted real area (else the demo) becomes current.
     """
-    bind = op.get_bind()
-    offline = op.get_context().as_sql
-    existing = set() if offline else set(sa.inspect(bind).get_table_names())
+    offline = store_ddl.is_offline()
+    existing = store_ddl.tables()
     _create_tables(existing)
     for table in _AREA_TABLES:
         if offline or table in existing:
-            _add_area_column(bind, table, offline=offline)
-    batch_cols = set() if offline else {c["name"] for c in sa.inspect(bind).get_columns("batches")}
-    if "purged" not in batch_cols:  # reports of an import deleted by purges since
+            _add_area_column(table)
+    if "purged" not in store_ddl.columns("batches"):  # reports of an import purged since
         op.add_column("batches", sa.Column("purged", sa.Integer, nullable=True))
     if not offline:
-        _adopt(bind, existing)
+        _adopt(op.get_bind(), existing)
 
 
 def _create_tables(existing: set[str]) -> None:
@@ -65,12 +63,10 @@ def _create_tables(existing: set[str]) -> None:
         )
 
 
-def _add_area_column(bind: sa.Connection, table: str, *, offline: bool) -> None:
-    cols = set() if offline else {c["name"] for c in sa.inspect(bind).get_columns(table)}
-    if "area_id" not in cols:
+def _add_area_column(table: str) -> None:
+    if "area_id" not in store_ddl.columns(table):
         op.add_column(table, sa.Column("area_id", sa.String(32), nullable=True))
-    indexes = set() if offline else {i["name"] for i in sa.inspect(bind).get_indexes(table)}
-    if f"ix_{table}_area_id" not in indexes:
+    if f"ix_{table}_area_id" not in store_ddl.indexes(table):
         op.create_index(f"ix_{table}_area_id", table, ["area_id"])
 
 

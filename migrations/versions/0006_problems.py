@@ -5,17 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from geo import store_ddl
+
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     """Create the log's two tables (a problem at hotspots of an area; agencies' responses)."""
-    bind = op.get_bind()
-    offline = op.get_context().as_sql
-    existing = set() if offline else set(sa.inspect(bind).get_table_names())
+    existing = store_ddl.tables()
     if "problems" not in existing:
         op.create_table(
             "problems",

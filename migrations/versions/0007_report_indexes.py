@@ -7,8 +7,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 # Every read of reports is by area, most within a period, and min/max(occurred_at) per area;
 # imports are deleted by batch. One composite index serves the first three (the separate
