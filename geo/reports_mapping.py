@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import ReportFileError
@@ -250,20 +250,20 @@ def category_slugs(values: pd.Series, settings: Settings) -> pd.Series:
     pandas.Series of str (missing for blank values)
     """
     s = values.astype("string[pyarrow]").str.strip()
-    uniq = pd.unique(s.dropna())
+    codes, uniq = pd.factorize(s)  # each distinct text mapped once, rows by code
     labels = {slugify(c.label): slug for slug, c in settings.categories.items()}
     police = {slugify(k): v for k, v in settings.police_crime_types.items()}
-    lookup: dict[str, Any] = {}
-    for raw in uniq:
-        if raw == "":
-            lookup[raw] = pd.NA
-            continue
+    mapped = np.empty(len(uniq) + 1, dtype=object)
+    mapped[-1] = pd.NA  # code -1: a missing cell
+    for i, raw in enumerate(uniq):
         slug = slugify(raw)
-        lookup[raw] = (
+        mapped[i] = (
             police.get(slug)
             or (slug if slug in settings.categories else None)
             or labels.get(slug)
             or CATEGORY_SYNONYMS.get(slug)
             or slug
         )
-    return s.map(lookup).astype("string[pyarrow]")
+        if raw == "":
+            mapped[i] = pd.NA
+    return pd.Series(mapped[codes], index=values.index, dtype="string[pyarrow]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -196,29 +197,51 @@ def _executemany_rows(
 ) -> None:
     """``INSERT OR IGNORE`` the rows of ``frame`` in ``order``, many rows per statement.
 
+    A helper thread turns the next :data:`CHUNK_ROWS` rows into statement parameters while
+    SQLite (which runs without the GIL) inserts the current ones; only this thread touches
+    the connection.
+    """
+    starts = list(range(0, len(frame), CHUNK_ROWS))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beatplan-rows") as pool:
+        pending = pool.submit(_statements, frame, order[:CHUNK_ROWS], fixed_columns)
+        for start in starts:
+            statements = pending.result()
+            nxt = order[start + CHUNK_ROWS : start + 2 * CHUNK_ROWS]
+            if len(nxt):
+                pending = pool.submit(_statements, frame, nxt, fixed_columns)
+            for sql, params in statements:
+                raw.executemany(sql, params)
+
+
+def _statements(
+    frame: pd.DataFrame, rows: np.ndarray, fixed_columns: Mapping[str, Any]
+) -> list[tuple[str, list[list[Any]]]]:
+    """The multi-row ``INSERT OR IGNORE`` statements and their parameters for ``rows``.
+
     Columns missing on every row are left to their default (``NULL``) and a column holding
     one value for the whole chunk (the batch, the area) is bound once per statement, so
     SQLite binds fewer values and steps once per :data:`_ROWS_PER_STATEMENT` rows.
     """
-    for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.take(order[start : start + CHUNK_ROWS])
-        columns = _python_columns(part, fixed_columns, sqlite=True)
-        values = dict(zip(REPORT_FIELDS, columns, strict=True))
-        fixed = {f: v[0] for f, v in values.items() if f != "report_id" and _one_value(v)}
-        varied = [f for f in REPORT_FIELDS if f not in fixed and _any_value(values[f])]
-        grid = np.empty((len(part), len(varied)), dtype=object)
-        for j, f in enumerate(varied):
-            grid[:, j] = values[f]
-        n_full = len(part) // _ROWS_PER_STATEMENT * _ROWS_PER_STATEMENT
-        for lo, hi in ((0, n_full), (n_full, len(part))):
-            if hi == lo:
-                continue
-            per = min(_ROWS_PER_STATEMENT, hi - lo)
-            width = per * len(varied)
-            params = np.empty(((hi - lo) // per, width + len(fixed)), dtype=object)
-            params[:, : len(fixed)] = list(fixed.values())
-            params[:, len(fixed) :] = grid[lo:hi].reshape(-1, width)
-            raw.executemany(_multi_insert(varied, list(fixed), per), params.tolist())
+    part = frame.take(rows)
+    columns = _python_columns(part, fixed_columns, sqlite=True)
+    values = dict(zip(REPORT_FIELDS, columns, strict=True))
+    fixed = {f: v[0] for f, v in values.items() if f != "report_id" and _one_value(v)}
+    varied = [f for f in REPORT_FIELDS if f not in fixed and _any_value(values[f])]
+    grid = np.empty((len(part), len(varied)), dtype=object)
+    for j, f in enumerate(varied):
+        grid[:, j] = values[f]
+    out = []
+    n_full = len(part) // _ROWS_PER_STATEMENT * _ROWS_PER_STATEMENT
+    for lo, hi in ((0, n_full), (n_full, len(part))):
+        if hi == lo:
+            continue
+        per = min(_ROWS_PER_STATEMENT, hi - lo)
+        width = per * len(varied)
+        params = np.empty(((hi - lo) // per, width + len(fixed)), dtype=object)
+        params[:, : len(fixed)] = list(fixed.values())
+        params[:, len(fixed) :] = grid[lo:hi].reshape(-1, width)
+        out.append((_multi_insert(varied, list(fixed), per), params.tolist()))
+    return out
 
 
 def _one_value(values: list[Any]) -> bool:
