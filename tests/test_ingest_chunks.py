@@ -83,7 +83,7 @@ def test_store_in_small_chunks_equals_one_chunk(tmp_path, monkeypatch):
 
     data = _partner_csv(60)
     one, one_summary = _imported(tmp_path, "one.db", data)
-    monkeypatch.setattr(bulk, "CHUNK_ROWS", 7)  # many chunks, prepared on the helper thread
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 7)  # many chunks
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 5)
     many, many_summary = _imported(tmp_path, "many.db", data)
     cols = ["report_id", "occurred_at", "category", "source", "lon", "lat", "location_hint"]
@@ -107,7 +107,7 @@ def test_a_failure_while_storing_leaves_the_store_unchanged(tmp_path, monkeypatc
 
     def failing(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:  # the third chunk, on the helper thread
+        if calls["n"] == 3:  # the third chunk
             msg = "disk full"
             raise OSError(msg)
         return real(*args, **kwargs)
