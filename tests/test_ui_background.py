@@ -66,3 +66,38 @@ def test_the_oldest_results_are_forgotten_past_the_limit():
     background.start(background.MAX_KEPT, work, -1).result(timeout=10)  # still kept
     assert background.start(0, work, 0).result(timeout=10) == 0  # forgotten: run again
     assert calls.count(0) == 2 and -1 not in calls
+
+
+def test_queued_work_no_page_waits_for_is_dropped_and_waited_work_is_kept():
+    gate = threading.Event()
+    ran: list[str] = []
+
+    def block() -> str:
+        gate.wait(10)
+        return "busy"
+
+    def work(name: str) -> str:
+        ran.append(name)
+        return name
+
+    busy = background.start("busy", block)  # holds the one worker
+    for _ in range(500):
+        if busy.running():
+            break
+        threading.Event().wait(0.01)
+    stale = background.start("stale", work, "stale")  # a run cut short: nobody waits
+    waited: list[str] = []
+    waiter = threading.Thread(target=lambda: waited.append(background.result("kept", work, "kept")))
+    waiter.start()
+    for _ in range(500):  # until the page waits for "kept", started
+        if background._WAITED["kept"] and "kept" in background._FUTURES:
+            break
+        threading.Event().wait(0.01)
+    newest = background.start("newest", work, "newest")  # drops "stale", not "kept"
+    assert stale.cancelled() and not newest.cancelled()
+    gate.set()
+    waiter.join(10)
+    assert busy.result(timeout=10) == "busy" and newest.result(timeout=10) == "newest"
+    assert waited == ["kept"] and sorted(ran) == ["kept", "newest"]
+    # Asking again for the dropped one starts it afresh.
+    assert background.result("stale", work, "stale") == "stale" and ran.count("stale") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import replace
 from datetime import timedelta
 
@@ -101,8 +100,8 @@ def _last_month_check(
     )
 
 
-def _start_forecast_check() -> Future:
-    """Start the forecast check (0.3-1 s) on the worker thread; the page draws meanwhile.
+def _forecast_job() -> tuple:
+    """The forecast check as ``(key, function, *arguments)`` for :mod:`ui.background`.
 
     Kept per database, data version, area, street network, boundary and categories (the
     period does not change it).
@@ -110,14 +109,9 @@ def _start_forecast_check() -> Future:
     path, mtime = network_key(sel.area_id)
     bbox = None if settings.area_bbox is None else tuple(float(v) for v in settings.area_bbox)
     key = ("last_month_check", url, version, sel.area_id, path, mtime, bbox, sel.categories)
-    return background.start(
-        key,
-        _last_month_check,
-        area_reports(url, version, sel.area_id),
-        network.segments if network is not None else None,
-        sel.categories,
-        bbox,
-    )
+    index = area_reports(url, version, sel.area_id)
+    segments = network.segments if network is not None else None
+    return key, _last_month_check, index, segments, sel.categories, bbox
 
 
 user = require("hotspots")
@@ -135,7 +129,8 @@ if not sel.categories:
 
 network = get_network(sel.area_id)
 url, version = default_db_url(), data_version(store)
-forecast_check = _start_forecast_check()
+forecast_job = _forecast_job()
+background.start(*forecast_job)  # 0.3-1 s on the worker thread while the page draws
 try:
     hot, mode, seg_table = current_hotspots(sel)
 except ValueError as exc:
@@ -304,10 +299,10 @@ def _map(chosen: list[int]) -> None:
     )
 
 
-def _forecast_line(check_started: Future) -> None:
+def _forecast_line() -> None:
     try:
         with st.spinner("Checking last month's map…", show_time=True):
-            check = check_started.result()
+            check = background.result(*forecast_job)
     except ValueError as exc:
         st.caption(md_text(f"No forecast check: {exc}"), help=FORECAST_HELP)
         return
@@ -333,7 +328,7 @@ else:
     st.markdown(f"**{len(hot)} hotspots**, ranked by risk. Click a row to zoom the map to it.")
     chosen = _table()
 _map(chosen)
-_forecast_line(forecast_check)
+_forecast_line()
 
 
 def _compare() -> None:
