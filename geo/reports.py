@@ -105,7 +105,7 @@ def _read_bytes(src: str | os.PathLike[str] | bytes | IO[bytes], *, max_bytes: i
             "split it into smaller files or raise general.max_upload_mb in settings."
         )
         raise ReportFileError(msg)
-    if not data.strip():
+    if not data or data.isspace():  # (no stripped copy of a large file)
         msg = "The file is empty: there are no rows to import."
         raise ReportFileError(msg)
     return data

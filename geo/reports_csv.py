@@ -233,16 +233,17 @@ def _arrow_frame(
             convert_options=pacsv.ConvertOptions(
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
-                column_types={h: pa.string() for h in header},
+                # large_string: the text pandas keeps, so converting it copies nothing
+                column_types={h: pa.large_string() for h in header},
                 include_columns=include,
             ),
         )
     except (pa.ArrowException, ValueError, csv.Error):
         return None
     wanted = header if include is None else [h for h in header if h in set(include)]
-    if table.column_names != wanted or any(t != pa.string() for t in table.schema.types):
+    if table.column_names != wanted or any(t != pa.large_string() for t in table.schema.types):
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     frame["__row"] = np.arange(2, len(frame) + 2)
     return frame
 
