@@ -11,7 +11,9 @@ from ui import background
 
 @pytest.fixture(autouse=True)
 def _fresh():
+    """No kept results, and the worker idle (pages tested before may have left work)."""
     background.clear()
+    background._POOL.submit(lambda: None).result(timeout=120)
     yield
     background.clear()
 
@@ -23,12 +25,12 @@ def test_one_computation_per_key_on_another_thread():
         calls.append(threading.current_thread().name)
         return x * 2, threading.current_thread().name
 
-    first = background.start(("k", 1), work, 21)
-    again = background.start(("k", 1), work, 99)  # same key: the kept result, not a new run
-    other = background.start(("k", 2), work, 5)
-    assert first is again and first.result(timeout=10)[0] == 42
-    assert other.result(timeout=10)[0] == 10 and len(calls) == 2
-    assert first.result()[1] != threading.current_thread().name
+    first = background.result(("k", 1), work, 21)
+    again = background.result(("k", 1), work, 99)  # same key: the kept result, not a new run
+    other = background.result(("k", 2), work, 5)
+    assert first == again and first[0] == 42 and other[0] == 10 and len(calls) == 2
+    assert background.start(("k", 1), work, 0).result(timeout=10) == first
+    assert first[1] != threading.current_thread().name and len(calls) == 2
 
 
 def test_a_message_for_the_user_is_kept_and_other_errors_are_retried():
