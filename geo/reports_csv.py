@@ -52,17 +52,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Choose the delimiter among comma, semicolon, tab and pipe from the header line.
-
-    Parameters
-    ----------
-    text
-        The decoded file.
-
-    Returns
-    -------
-    str
-    """
+    """The delimiter of the decoded file ``text``: comma, semicolon, tab or pipe, from its header."""
     first = text.lstrip("\ufeff").split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])

@@ -129,17 +129,7 @@ def default_db_url() -> str:
 
 
 def safe_url(url: str) -> str:
-    """Return ``url`` with any password hidden, for messages and pages.
-
-    Parameters
-    ----------
-    url
-        An SQLAlchemy URL.
-
-    Returns
-    -------
-    str
-    """
+    """The SQLAlchemy ``url`` as text with any password hidden, for messages and pages."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
