@@ -181,7 +181,7 @@ def heat_points(lat: Any, lon: Any, *, max_points: int = MAX_HEAT_POINTS) -> np.
     Places are rounded to 1e-5 degree (about a metre) and the reports at one place go
     once with their count (Leaflet.heat adds a point's weight as it adds repeats, so the
     map is the same). Where more than ``max_points`` places remain, they are pooled into
-    the finest grid of 2, 4, 8, ... such steps that has at most ``max_points`` cells, each
+    the finest grid of 2, 3, 4, 6, 8, 12, ... such steps with at most ``max_points`` cells, each
     sent once at its reports' mean place with their count: every report keeps its weight
     and the page stays small at a million reports.
 
@@ -211,11 +211,12 @@ def heat_points(lat: Any, lon: Any, *, max_points: int = MAX_HEAT_POINTS) -> np.
     keys, first, counts = np.unique(_cell_keys(steps), return_index=True, return_counts=True)
     places = steps[first]
     pts = places / 1e5
-    shift = 0
+    sizes = iter(sorted({2**k for k in range(1, 32)} | {3 * 2**k for k in range(31)}))
+    size = 1
     while len(keys) > max_points:
-        shift += 1
-        keys, cell = np.unique(_cell_keys(places >> shift), return_inverse=True)
-    if shift:
+        size = next(sizes)
+        keys, cell = np.unique(_cell_keys(places // size), return_inverse=True)
+    if size > 1:
         weight = np.bincount(cell, weights=counts)
         pts = np.c_[
             np.bincount(cell, weights=counts * places[:, 0]) / weight,
