@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,9 @@ from geo.reports import REPORT_COLUMNS
 from geo.settings import Settings, load_settings
 from geo.store import Store, default_db_url
 from ui.escape import md_text
+
+if TYPE_CHECKING:
+    from ui.auth import User
 
 SOURCES = ("police", "council", "outreach", "cctv", "public", "other")
 
@@ -413,11 +417,10 @@ def current_hotspots(sel: Selection):
 def document_downloads(
     html: str,
     *,
+    user: User,
+    export: str,
     stem: str,
     what: str,
-    key: str,
-    allowed: bool,
-    actor: str,
     n_rows: int = 0,
     preview_height: int = 900,
 ) -> None:
@@ -430,16 +433,16 @@ def document_downloads(
     ----------
     html
         The self-contained HTML document.
+    user
+        The signed-in :class:`ui.auth.User`: the buttons are disabled unless their role may
+        export ``export``, and the audit log names them.
+    export
+        The kind of export (``"briefing"``, ``"community_summary"``, ``"meeting_pack"``);
+        also the prefix of the widget keys.
     stem
         File name without extension.
     what
         Description for the audit log, e.g. ``"briefing 2026-11-01 (all teams)"``.
-    key
-        Prefix for the widget keys.
-    allowed
-        Whether the user's role may export it (buttons are disabled otherwise).
-    actor
-        Who is downloading.
     n_rows
         Rows the export covers, for the audit log.
     preview_height
@@ -448,6 +451,7 @@ def document_downloads(
     from planning.briefing import html_to_pdf
 
     store = get_store()
+    allowed, actor, key = user.can_export(export), user.email, export
 
     def _pdf() -> bytes:
         data = html_to_pdf(html)

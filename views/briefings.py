@@ -133,10 +133,9 @@ if not net_key[1]:
     )
 document_downloads(
     html,
+    user=user,
+    export="briefing",
     stem=stem,
     what=what,
-    key="brief",
-    allowed=user.can_export("briefing"),
-    actor=user.email,
     n_rows=n_stops,
 )

@@ -198,11 +198,10 @@ what = f"community summary {start_m} to {end_m}"
 
 document_downloads(
     html,
+    user=user,
+    export="community_summary",
     stem=stem,
     what=what,
-    key="summary",
-    allowed=user.can_export("community_summary"),
-    actor=user.email,
     n_rows=0,
     # Tall enough for the whole summary (glance, tables, both charts) without a cut-off frame.
     preview_height=2600,

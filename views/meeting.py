@@ -152,11 +152,10 @@ with st.expander("Problem-solving log: add a problem, an action or a status"):
 
 document_downloads(
     html,
+    user=user,
+    export="meeting_pack",
     stem=f"meeting-pack-{since:%Y-%m-%d}",
     what=f"meeting pack since {since:%Y-%m-%d}",
-    key="meeting",
-    allowed=user.can_export("meeting_pack"),
-    actor=user.email,
     n_rows=len(hotspots),
     preview_height=1400,
 )
