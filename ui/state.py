@@ -351,9 +351,6 @@ def network_key(area_id: str | None = None) -> tuple[str, float]:
     return str(path), (path.stat().st_mtime if path.is_file() else 0.0)
 
 
-_network_key = network_key  # the name other pages import
-
-
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _network_for(path: str, mtime: float) -> object | None:
     from geo.streets import StreetNetwork
@@ -451,36 +448,35 @@ def document_downloads(
     from planning.briefing import html_to_pdf
 
     store = get_store()
-    allowed, actor, key = user.can_export(export), user.email, export
 
     def _pdf() -> bytes:
         data = html_to_pdf(html)
-        store.audit("export", f"{what} PDF", n_rows=n_rows, actor=actor)
+        store.audit("export", f"{what} PDF", n_rows=n_rows, actor=user.email)
         return data
 
     def _html() -> str:
-        store.audit("export", f"{what} HTML", n_rows=n_rows, actor=actor)
+        store.audit("export", f"{what} HTML", n_rows=n_rows, actor=user.email)
         return html
 
     left, right = st.columns(2)
     left.download_button(
         "Download PDF",
         data=_pdf,
-        disabled=not allowed,
+        disabled=not user.can_export(export),
         file_name=f"{stem}.pdf",
         mime="application/pdf",
         on_click="ignore",
         type="primary",
-        key=f"{key}_pdf",
+        key=f"{export}_pdf",
     )
     right.download_button(
         "Download HTML",
         data=_html,
-        disabled=not allowed,
+        disabled=not user.can_export(export),
         file_name=f"{stem}.html",
         mime="text/html",
         on_click="ignore",
-        key=f"{key}_html",
+        key=f"{export}_html",
     )
     st.subheader("Preview")
     st.iframe(html, height=preview_height)

@@ -15,13 +15,13 @@ from ui.auth import require
 from ui.escape import md_text
 from ui.plan_picker import pick_saved_plan
 from ui.state import (
-    _network_key,
     current_area,
     data_version,
     document_downloads,
     get_network,
     get_settings,
     get_store,
+    network_key,
     synthetic_banner,
 )
 
@@ -110,7 +110,7 @@ def _briefing(
     )
 
 
-net_key = _network_key(None if area is None else area.area_id)
+net_key = network_key(None if area is None else area.area_id)
 html = _briefing(
     json.dumps(plan_dict, sort_keys=True),
     tuple(teams),

@@ -18,7 +18,6 @@ from planning.tracking import patrol_log
 from ui.auth import require
 from ui.escape import md_text
 from ui.state import (
-    _network_key,
     current_area,
     data_version,
     document_downloads,
@@ -26,6 +25,7 @@ from ui.state import (
     get_settings,
     get_store,
     is_demo,
+    network_key,
     synthetic_banner,
 )
 
@@ -181,7 +181,7 @@ try:
         n_plans,
         n_logged,
         is_demo(store),
-        _network_key(),
+        network_key(),
         ledger,
     )
 except ValueError as exc:
